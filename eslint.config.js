@@ -1,0 +1,27 @@
+import nx from '@nx/eslint-plugin';
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  { ignores: ['**/dist', '**/out-tsc', '**/node_modules', '**/coverage'] },
+  {
+    files: ['**/src/**/*.ts', '**/test/**/*.ts', '**/bench/**/*.ts', '**/scripts/**/*.ts'],
+    rules: {
+      // The layering of upgate: config depends on nothing of ours, health on config, apps on packages.
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:health', onlyDependOnLibsWithTags: ['scope:config'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:package'] },
+            { sourceTag: 'type:package', notDependOnLibsWithTags: ['type:app'] },
+          ],
+        },
+      ],
+    },
+  },
+];
