@@ -1,0 +1,115 @@
+/**
+ * Which connections may set `X-Forwarded-Host` (spec rule 3): the `trustProxy` setting, checked
+ * and compiled once into a predicate on the connection's peer address.
+ */
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { type IpNetwork, parseIpNetwork } from '../host/ip-network.js';
+import type { TrustProxy } from '../settings.js';
+import { UpgateConfigError, type ConfigProblem } from '../upgate-config.error.js';
+
+/**
+ * Names a `trustProxy` list may use instead of addresses.
+ * - `loopback`: 127.0.0.0/8 and ::1 (a proxy on the same machine).
+ * - `private`: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 (RFC 1918), fc00::/7 (IPv6 unique local)
+ *   and the loopback ranges too. Link-local (169.254.0.0/16, fe80::/10) is not included.
+ */
+export const TRUST_PROXY_NAMES: Readonly<Record<'loopback' | 'private', readonly IpNetwork[]>> = {
+  loopback: [
+    { family: 'ipv4', address: '127.0.0.0', prefix: 8 },
+    { family: 'ipv6', address: '::1', prefix: 128 },
+  ],
+  private: [
+    { family: 'ipv4', address: '10.0.0.0', prefix: 8 },
+    { family: 'ipv4', address: '172.16.0.0', prefix: 12 },
+    { family: 'ipv4', address: '192.168.0.0', prefix: 16 },
+    { family: 'ipv6', address: 'fc00::', prefix: 7 },
+    { family: 'ipv4', address: '127.0.0.0', prefix: 8 },
+    { family: 'ipv6', address: '::1', prefix: 128 },
+  ],
+};
+
+type Read = { networks: readonly IpNetwork[] } | { message: string };
+
+function readTrustProxyEntry(raw: string): Read {
+  if (raw === '') return { message: 'is empty; write an address ("10.0.0.1"), a network ("10.0.0.0/8"), "loopback" or "private"' };
+  if (raw.trim() !== raw) return { message: `has whitespace around it; write "${raw.trim()}"` };
+  if (raw === 'loopback' || raw === 'private') return { networks: TRUST_PROXY_NAMES[raw] };
+  const lower = raw.toLowerCase();
+  if (lower === 'loopback' || lower === 'private') return { message: `names a range in the wrong case; write "${lower}"` };
+  if (raw.includes('/')) {
+    const read = parseIpNetwork(raw, false);
+    return 'network' in read ? { networks: [read.network] } : read;
+  }
+  const address = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
+  if (isIPv4(address) && address === raw) return { networks: [{ family: 'ipv4', address, prefix: 32 }] };
+  if (isIPv6(address)) {
+    if (address.includes('%')) return { message: `has a zone id; write the address alone: "${address.slice(0, address.indexOf('%'))}"` };
+    return { networks: [{ family: 'ipv6', address, prefix: 128 }] };
+  }
+  if (/^[0-9.]+$/.test(raw)) {
+    return { message: 'is not an IPv4 address; write four octets 0-255 without leading zeros, such as "10.0.0.1"' };
+  }
+  if (/^[0-9.]+:[0-9]+$/.test(raw)) return { message: `has a port; write the address alone: "${raw.slice(0, raw.indexOf(':'))}"` };
+  return {
+    message: 'is not an address, a network or a range name; write "10.0.0.1", "10.0.0.0/8", "fd00::/8", "loopback" or "private"',
+  };
+}
+
+/**
+ * Checks one entry of a `trustProxy` list: an IPv4 or IPv6 address (`10.0.0.1`, `::1` or `[::1]`),
+ * a network (`10.0.0.0/8`, `fd00::/8` or `[fd00::]/8`, without host bits set), or one of the names
+ * `loopback` and `private` (see `TRUST_PROXY_NAMES`).
+ * @returns undefined when it is fine, otherwise what is wrong and the form to write.
+ */
+export function checkTrustProxyEntry(raw: string): string | undefined {
+  const read = readTrustProxyEntry(raw);
+  return 'message' in read ? read.message : undefined;
+}
+
+/** The problems of every entry of a `trustProxy` setting, named `trustProxy[i]`. */
+export function trustProxyProblems(setting: TrustProxy): ConfigProblem[] {
+  if (typeof setting === 'boolean') return [];
+  const problems: ConfigProblem[] = [];
+  setting.forEach((raw, i) => {
+    const message = checkTrustProxyEntry(raw);
+    if (message !== undefined) problems.push({ setting: `trustProxy[${i}]`, value: JSON.stringify(raw), message });
+  });
+  return problems;
+}
+
+const IPV4_MAPPED = '::ffff:';
+
+/**
+ * Compiles a `trustProxy` setting into a predicate on the connection's peer address
+ * (`req.socket.remoteAddress`). `true` trusts every peer, `false` none; a list trusts a peer inside
+ * one of its entries. An IPv4 peer on a dual-stack socket (`::ffff:10.0.0.1`) counts as its IPv4
+ * address; an unknown peer (undefined) is never trusted by a list.
+ * @throws UpgateConfigError naming every invalid entry (`trustProxy[i]`).
+ */
+export function compileTrustProxy(setting: TrustProxy): (peerAddress: string | undefined) => boolean {
+  if (setting === true) return () => true;
+  if (setting === false) return () => false;
+  const problems = trustProxyProblems(setting);
+  if (problems.length > 0) throw new UpgateConfigError(problems);
+
+  // One list per family: BlockList itself would also match IPv4-mapped IPv6 peers against IPv4
+  // rules, but the mapping is done here explicitly so that it does not depend on that detail.
+  const ipv4 = new BlockList();
+  const ipv6 = new BlockList();
+  for (const raw of setting) {
+    const read = readTrustProxyEntry(raw);
+    if ('message' in read) continue; // unreachable: checked above
+    for (const { family, address, prefix } of read.networks) {
+      (family === 'ipv4' ? ipv4 : ipv6).addSubnet(address, prefix, family);
+    }
+  }
+  return (peerAddress) => {
+    if (peerAddress === undefined || peerAddress === '') return false;
+    if (isIPv4(peerAddress)) return ipv4.check(peerAddress, 'ipv4');
+    if (peerAddress.length > IPV4_MAPPED.length && peerAddress.slice(0, IPV4_MAPPED.length).toLowerCase() === IPV4_MAPPED) {
+      const mapped = peerAddress.slice(IPV4_MAPPED.length);
+      if (isIPv4(mapped)) return ipv4.check(mapped, 'ipv4');
+    }
+    return isIPv6(peerAddress) && ipv6.check(peerAddress, 'ipv6');
+  };
+}
