@@ -6,3 +6,7 @@ export type { AllowlistEntryProblem } from './host/allowlist-entry.js';
 export { parseAllowlistEntry } from './host/allowlist-entry.js';
 export { checkProbePath } from './host/probe-path.js';
 export { checkTrustProxyEntry, compileTrustProxy } from './proxy/trust-proxy.js';
+export type { HostValueSource } from './host/host-decision.js';
+export type { HostAllowlistMatcher, HostMatcher, HostMatcherOptions } from './host/host-matcher.js';
+export { compileHostAllowlist, compileHostMatcher } from './host/host-matcher.js';
+export { quoteHostValue } from './host/host-text.js';

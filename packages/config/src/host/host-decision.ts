@@ -6,6 +6,9 @@
 /** What the matcher decided for one request (spec rules 1-5). */
 export type HostDecisionKind = 'allow' | 'reject-malformed' | 'reject-disallowed' | 'probe';
 
+/** Which value of a request a rejection is about. */
+export type HostValueSource = 'Host' | ':authority' | 'X-Forwarded-Host' | 'request target';
+
 /** The parts of a request that the host rules look at. */
 export interface HostRequest {
   /** Request method, upper case as sent (`GET`, `HEAD`, ...). */
@@ -42,4 +45,6 @@ export interface HostDecision {
   readonly reason?: string;
   /** For rejections: what the operator should do (`add 'x' to the allowed hosts`). */
   readonly fix?: string;
+  /** For rejections: which value of the request `value` is (`Host`, `X-Forwarded-Host`, ...). */
+  readonly source?: HostValueSource;
 }
