@@ -3,7 +3,7 @@
  * its own): every one is run through compileHostMatcher(...).decide().
  */
 import { readFileSync } from 'node:fs';
-import { compileHostMatcher, type HostDecision, type HostRequest, quoteHostValue } from '@upgate/config';
+import { compileHostMatcher, type HostDecision, type HostRequest, quoteHostValue } from '../src/index.js';
 
 interface Vector {
   readonly id: string;

@@ -100,9 +100,15 @@ function withSuggestion(rest: string, message: string): Read {
 
 /** Signs of a regular expression that no valid entry contains. */
 function looksLikeRegExp(raw: string): boolean {
-  if (/[\^$()|+\\{}]/.test(raw) || raw.includes('.*') || raw.includes('.+')) return true;
+  if (/[\^$()|+\\{}]/.test(raw)) return true;
+  // `.*` and `.+`, but not `a.*.example.com`: that is a misplaced wildcard, said so below.
+  if (/\.[*+](?!\.)/.test(raw)) return true;
   if (raw.length > 2 && raw.startsWith('/') && /\/[a-z]*$/.test(raw.slice(1))) return true;
-  return raw.lastIndexOf('[') > 0;
+  // A character class (`app[0-9]`), as opposed to an IPv6 literal in brackets.
+  const open = raw.indexOf('[', 1);
+  if (open < 0) return false;
+  const close = raw.indexOf(']', open);
+  return close < 0 ? !isIPv6(raw.slice(open + 1)) : !isIPv6(raw.slice(open + 1, close));
 }
 
 /** The domain a regular expression most likely meant (`^(.*\.)?example\.com$` -> `.example.com`). */
