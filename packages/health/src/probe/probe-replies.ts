@@ -1,0 +1,61 @@
+import type { HealthCheckResult, HealthCheckStatus } from '@nestjs/terminus';
+import type { ProbeDetails } from './probe-options.js';
+import { type ProbeReply, probeReply } from './probe-reply.js';
+
+/** terminus' overall statuses and the HTTP status a prober reads from each. */
+const HTTP_STATUS: Readonly<Record<HealthCheckStatus, 200 | 503>> = {
+  ok: 200,
+  degraded: 200,
+  error: 503,
+  shutting_down: 503,
+};
+
+/**
+ * The responses of one detail level. Everything that does not depend on a check's result is built
+ * once, at start-up; with `'none'` that is every response there is.
+ */
+export class ProbeReplies {
+  /** A probe without checks, while the app serves: what liveness answers. */
+  readonly live: ProbeReply;
+  /** Every HTTP/2 probe, from the moment shutdown begins. */
+  readonly shuttingDown = probeReply(503, { status: 'shutting_down' });
+  /**
+   * Every HTTP/1 probe, from the moment shutdown begins. Probes are answered before the server's
+   * request listeners, so the connection drain's `Connection: close` does not reach them: they
+   * carry their own, and a prober's keep-alive connection does not hold the closing server open.
+   */
+  readonly shuttingDownClose = probeReply(503, { status: 'shutting_down' }, true);
+  /** A probe with checks before the app has finished starting (its checks are not wired yet). */
+  readonly starting = probeReply(503, { status: 'error', message: 'the application is starting' });
+  /** A run in which an indicator threw instead of reporting "down": the error is in the log. */
+  readonly failed: ProbeReply;
+  private readonly byStatus: Readonly<Record<HealthCheckStatus, ProbeReply>>;
+
+  constructor(private readonly details: ProbeDetails) {
+    const full = details === 'full';
+    this.live = probeReply(200, full ? { status: 'ok', info: {}, error: {}, details: {} } : { status: 'ok' });
+    this.failed = probeReply(
+      503,
+      full ? { status: 'error', message: 'a health indicator threw an error; see the application log' } : { status: 'error' },
+    );
+    this.byStatus = {
+      ok: probeReply(200, { status: 'ok' }),
+      degraded: probeReply(200, { status: 'degraded' }),
+      error: probeReply(503, { status: 'error' }),
+      shutting_down: this.shuttingDown,
+    };
+  }
+
+  /** The response to a finished run: terminus' result in full, or its status alone. */
+  fromResult(result: HealthCheckResult): ProbeReply {
+    const status = HTTP_STATUS[result.status] ?? 503;
+    if (this.details === 'full') return probeReply(status, result);
+    return this.byStatus[result.status] ?? this.byStatus.error;
+  }
+
+  /** The response to a run that missed its deadline. */
+  timedOut(timeoutMs: number): ProbeReply {
+    if (this.details !== 'full') return this.byStatus.error;
+    return probeReply(503, { status: 'error', message: `the health checks did not finish within ${timeoutMs} ms` });
+  }
+}

@@ -1,0 +1,225 @@
+import { request as httpRequest, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type BeforeApplicationShutdown,
+  Controller,
+  type DynamicModule,
+  Get,
+  Inject,
+  Injectable,
+  type INestApplication,
+  Module,
+  type OnModuleInit,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { type ProbeOptions, ProbeResponder, probeProviders } from '../src/probe/index.js';
+
+export type AdapterName = 'express' | 'fastify';
+export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
+
+/** The app's own routes, beside the probes: a slow one to be in flight during a shutdown. */
+@Controller()
+class DemoController {
+  @Get('slow')
+  async slow(@Query('ms') ms: string): Promise<string> {
+    await sleep(Number(ms));
+    return 'slow done';
+  }
+
+  @Get('hello')
+  hello(): string {
+    return 'hello';
+  }
+
+  /** Headers and half the body at once, the rest after `ms`: a response whose headers are out. */
+  @Get('stream')
+  stream(@Query('ms') ms: string, @Res() reply: { raw?: ServerResponse; hijack?: () => void } & ServerResponse): void {
+    reply.hijack?.();
+    const res = reply.raw ?? reply;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '10' });
+    res.write('01234');
+    setTimeout(() => res.end('56789'), Number(ms));
+  }
+}
+
+export interface AppCase extends ProbeOptions {
+  probePaths?: string[];
+  /** A provider of the app that takes this long to release its resources at shutdown. */
+  releaseMs?: number;
+}
+
+const RELEASE_MS = Symbol('release-ms');
+
+@Injectable()
+class SlowResource implements BeforeApplicationShutdown {
+  constructor(@Inject(RELEASE_MS) private readonly ms: number) {}
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.ms > 0) await sleep(this.ms);
+  }
+}
+
+// Until the HealthModule lands: the probe providers behind a minimal early layer of the test's own.
+const TEST_OPTIONS = Symbol('test-options');
+
+@Injectable()
+class TestProbeLayer implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly responder: ProbeResponder,
+    @Inject(TEST_OPTIONS) private readonly options: AppCase,
+  ) {}
+
+  onModuleInit(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    const paths = this.options.probePaths ?? ['/up'];
+    const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+    const responder = this.responder;
+    server.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'request') {
+        const [req, res] = args as [import('node:http').IncomingMessage, import('node:http').ServerResponse];
+        const [path = ''] = (req.url ?? '').split('?');
+        if ((req.method === 'GET' || req.method === 'HEAD') && paths.includes(path)) {
+          responder.respond(path, req.method, res);
+          return true;
+        }
+      }
+      return emit.call(this, event, ...args);
+    } as typeof server.emit;
+  }
+}
+
+function healthModule(options: AppCase): DynamicModule {
+  @Module({})
+  class TestHealthModule {}
+  return {
+    module: TestHealthModule,
+    providers: [{ provide: TEST_OPTIONS, useValue: options }, ...probeProviders(TEST_OPTIONS), TestProbeLayer],
+  };
+}
+
+export interface RunningApp {
+  app: INestApplication;
+  port: number;
+  server: Server;
+}
+
+/** A NestJS app with the health module, listening on a free port of 127.0.0.1. */
+export async function startApp(adapter: AdapterName, options: AppCase = {}): Promise<RunningApp> {
+  @Module({})
+  class AppModule {}
+  const { releaseMs = 0, ...healthOptions } = options;
+  const root: DynamicModule = {
+    module: AppModule,
+    imports: [healthModule(healthOptions)],
+    controllers: [DemoController],
+    providers: [{ provide: RELEASE_MS, useValue: releaseMs }, SlowResource],
+  };
+  const app = await NestFactory.create(root, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+    logger: false,
+  });
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as Server;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the app is not listening on a TCP port');
+  return { app, port: address.port, server };
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Milliseconds from sending the request to the end of the response. */
+  ms: number;
+}
+
+/** One request on its own connection (no keep-alive). */
+export function get(port: number, path: string, method = 'GET'): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A raw keep-alive connection, to see exactly what the server says about the connection. */
+export class RawConnection {
+  private buffer = '';
+  private closed = false;
+  private readonly waiters: (() => void)[] = [];
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(path: string, method = 'GET'): void {
+    this.socket.write(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  }
+
+  /** The next response on the connection (status line, headers, Content-Length body). */
+  async response(): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    for (;;) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end !== -1) {
+        const [statusLine, ...lines] = this.buffer.slice(0, end).split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const line of lines) {
+          const colon = line.indexOf(':');
+          headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        const length = Number(headers['content-length'] ?? 0);
+        if (this.buffer.length >= end + 4 + length) {
+          const body = this.buffer.slice(end + 4, end + 4 + length);
+          this.buffer = this.buffer.slice(end + 4 + length);
+          return { status: Number(statusLine?.split(' ')[1]), headers, body };
+        }
+      }
+      if (this.closed) throw new Error(`the connection closed before a whole response; received: ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Resolves once the server has closed the connection. */
+  async closedByServer(): Promise<void> {
+    while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+}

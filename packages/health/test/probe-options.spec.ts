@@ -1,0 +1,68 @@
+import { UpgateConfigError } from '@upgate/config';
+import { PROBE_OPTION_DEFAULTS, type ProbeOptions, probeOptionProblems, resolveProbeOptions } from '../src/probe/index.js';
+
+describe('probe options', () => {
+  it('applies the documented defaults', () => {
+    const resolved = resolveProbeOptions({});
+    expect(resolved).toEqual({ probes: new Map(), ...PROBE_OPTION_DEFAULTS });
+    expect(PROBE_OPTION_DEFAULTS).toEqual({ probeTimeoutMs: 3000, probeCacheMs: 0, probeDetails: 'none', shutdownDelayMs: 0 });
+  });
+
+  it('keeps every given value', () => {
+    const ping = () => ({ database: { status: 'up' as const } });
+    const resolved = resolveProbeOptions({
+      probes: { '/up': [], '/ready': [ping] },
+      probeTimeoutMs: 800,
+      probeCacheMs: 1000,
+      probeDetails: 'full',
+      shutdownDelayMs: 5000,
+    });
+    expect(resolved.probes.get('/ready')).toEqual([ping]);
+    expect(resolved.probes.get('/up')).toEqual([]);
+    expect(resolved).toMatchObject({ probeTimeoutMs: 800, probeCacheMs: 1000, probeDetails: 'full', shutdownDelayMs: 5000 });
+  });
+
+  it('names every bad value at once, with the form it should take', () => {
+    const options = {
+      probes: { '/ready': [() => ({}), 'database'], '/live': 'none' },
+      probeTimeoutMs: 0,
+      probeCacheMs: 1.5,
+      probeDetails: 'verbose',
+      shutdownDelayMs: '5s',
+    } as unknown as ProbeOptions;
+    let thrown: unknown;
+    try {
+      resolveProbeOptions(options, ['/up', '/ready']);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UpgateConfigError);
+    expect((thrown as UpgateConfigError).message).toBe(
+      [
+        'upgate: invalid settings (7 problems):',
+        '  - probeTimeoutMs: 0 is not a duration; write a whole number of milliseconds from 1 to 2147483647 (e.g. 3000)',
+        '  - probeCacheMs: 1.5 is not a duration; write a whole number of milliseconds from 0 to 2147483647 (e.g. 0 (no reuse) or 1000)',
+        '  - shutdownDelayMs: "5s" is not a duration; write a whole number of milliseconds from 0 to 2147483647 (e.g. 0, or 5000 on Kubernetes)',
+        `  - probeDetails: "verbose" is not a detail level; write 'none' (status only, the default) or 'full' (terminus' result)`,
+        `  - probes['/ready'][1]: "database" is not a health indicator; write a function returning a terminus result, e.g. () => db.pingCheck('database')`,
+        `  - probes['/live']: "/live" is not one of the probe paths ('/up', '/ready'), so its checks would never run; add it to the probe paths or remove the entry`,
+        `  - probes['/live']: "none" is not a list of health indicators; write an array such as [() => db.pingCheck('database')], or [] for none`,
+      ].join('\n'),
+    );
+  });
+
+  it('rejects probes that are not a map', () => {
+    expect(probeOptionProblems({ probes: ['/up'] } as unknown as ProbeOptions)).toEqual([
+      {
+        setting: 'probes',
+        value: 'an array of 1',
+        message: "is not a map of probe paths to health indicators; write e.g. { '/up': [], '/ready': [() => db.pingCheck('database')] }",
+      },
+    ]);
+  });
+
+  it('accepts a terminus HealthCheckAttempt (a thenable) as an indicator', () => {
+    const attempt = { then: () => undefined };
+    expect(probeOptionProblems({ probes: { '/up': [attempt as never] } }, ['/up'])).toEqual([]);
+  });
+});
