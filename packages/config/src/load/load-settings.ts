@@ -174,8 +174,10 @@ function contradictions(merged: Merged, deploy: KamalDeployConfig, deployReading
   const paths = merged.settings.probePaths;
   const probed = proxy.healthcheck.path;
   if (pathsFrom && paths && deployReading.settings.probePaths && !paths.includes(probed)) {
-    const at = deployKeyName(deploy, 'proxy.healthcheck.path');
-    const source = deploy.locate('proxy.healthcheck.path') ? at : `${at}: Kamal's default`;
+    const written = deploy.locate('proxy.healthcheck.path');
+    const source = written
+      ? `${written.file}:${written.line}: proxy.healthcheck.path`
+      : `Kamal's default: ${deploy.file} sets no proxy.healthcheck.path`;
     const fix = isEnv(pathsFrom) ? JSON.stringify([...paths, probed].join(',')) : JSON.stringify([...paths, probed]);
     problems.push({
       setting: pathsFrom,
@@ -188,15 +190,10 @@ function contradictions(merged: Merged, deploy: KamalDeployConfig, deployReading
   const port = merged.settings.port;
   if (portFrom && port !== undefined && port !== proxy.appPort) {
     const written = deploy.locate('proxy.app_port');
-    const target = written
-      ? `proxy.app_port ${proxy.appPort} (${written.file}:${written.line})`
-      : `${proxy.appPort}, Kamal's default for proxy.app_port, which ${deploy.file} does not set`;
-    const fix = written ? `make them equal` : `set proxy.app_port: ${port} in ${deploy.file}`;
-    problems.push({
-      setting: portFrom,
-      value: isEnv(portFrom) ? JSON.stringify(String(port)) : String(port),
-      message: `differs from ${target}, where kamal-proxy sends requests and probes; ${fix}`,
-    });
+    const message = written
+      ? `differs from proxy.app_port ${proxy.appPort} (${written.file}:${written.line}), the port kamal-proxy sends requests and probes to; make them equal`
+      : `differs from ${proxy.appPort}, the port kamal-proxy sends requests and probes to (Kamal's default: ${deploy.file} sets no proxy.app_port); set proxy.app_port: ${port} there`;
+    problems.push({ setting: portFrom, value: isEnv(portFrom) ? JSON.stringify(String(port)) : String(port), message });
   }
 
   const hostsFrom = overriding('allowedHosts');
