@@ -22,3 +22,8 @@ export type { KamalDeployConfig, KamalLocation, KamalProxyConfig } from './load/
 export { KAMAL_PROXY_DEFAULTS } from './load/kamal/kamal-deploy-config.js';
 export type { ReadKamalDeployFileOptions } from './load/kamal/read-kamal-deploy-file.js';
 export { readKamalDeployFile } from './load/kamal/read-kamal-deploy-file.js';
+export type { DeploymentFinding, DeploymentRule, FindingSeverity } from './check/deployment-finding.js';
+export type { DeploymentAppSettings } from './check/check-deployment.js';
+export { checkDeployment } from './check/check-deployment.js';
+export { kamalHealthCheckRequestPath } from './check/kamal-health-check-path.js';
+export { formatFinding, formatSummary } from './check/format-findings.js';
