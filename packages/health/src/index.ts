@@ -1,1 +1,11 @@
-export const placeholder = 1;
+export { HealthModule } from './health.module.js';
+export type { HealthModuleAsyncOptions, HealthModuleOptions, HealthOptionsFactory } from './health-module-options.interface.js';
+export { getHostMatcherToken, getOptionsToken, getSettingsToken } from './health.constants.js';
+export { HostGuard } from './host.guard.js';
+export { AllowHosts } from './allow-hosts.decorator.js';
+export { HostRejectedException } from './host-rejected.exception.js';
+export type { HostRejection } from './host-rejection.js';
+export { DISALLOWED_HOST_MESSAGE, MALFORMED_HOST_MESSAGE } from './host-rejection.js';
+export { getCheckedHost } from './checked-host.js';
+export { CheckedHost } from './checked-host.decorator.js';
+export { DEFAULT_REJECT_LOG_WINDOW_MS, REJECTION_LOG_LINES_PER_WINDOW } from './rejection-log.js';

@@ -1,0 +1,103 @@
+import { type DynamicModule, Global, Logger, type LoggerService, Module, type Provider, type Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { compileHostMatcher, type UpgateSettings } from '@upgate/config';
+import { EarlyRequestLayer } from './early-request-layer.js';
+import type { HealthModuleAsyncOptions, HealthModuleOptions, HealthOptionsFactory } from './health-module-options.interface.js';
+import { HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, HOST_MATCHER } from './health.constants.js';
+import { HostGuard } from './host.guard.js';
+import { HostMatcherRegistry } from './host-matcher-registry.js';
+import { probeProviders } from './probe/index.js';
+import { DEFAULT_REJECT_LOG_WINDOW_MS, RejectionLog } from './rejection-log.js';
+import { resolveHealthSettings } from './resolve-health-settings.js';
+
+/**
+ * Health probes answered at the HTTP server and the Host allowlist enforced before any code of the
+ * app runs. Import it once, in the root module; nothing goes in `main.ts`:
+ *
+ * ```ts
+ * @Module({ imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], probes: { '/up': [] } })] })
+ * export class AppModule {}
+ * ```
+ *
+ * Global, so that `HostGuard` / `@AllowHosts()` and the tokens (`getSettingsToken()`, ...) can be
+ * used in any module. Bad settings make `NestFactory.create()` (or `app.init()`) fail with an
+ * `UpgateConfigError` listing every problem.
+ */
+@Global()
+@Module({})
+export class HealthModule {
+  /** Registers the module with options known when the module is imported. */
+  static forRoot(options: HealthModuleOptions = {}): DynamicModule {
+    const providers: Provider[] = [{ provide: HEALTH_MODULE_OPTIONS, useValue: options }, ...sharedProviders()];
+    return { module: HealthModule, imports: [DiscoveryModule], providers, exports: exportedTokens() };
+  }
+
+  /** Registers the module with options from a factory, a class or an existing provider (`@nestjs/config`, ...). */
+  static forRootAsync(options: HealthModuleAsyncOptions): DynamicModule {
+    const providers: Provider[] = [...asyncOptionsProviders(options), ...sharedProviders()];
+    return {
+      module: HealthModule,
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      providers,
+      exports: exportedTokens(),
+    };
+  }
+}
+
+function sharedProviders(): Provider[] {
+  return [
+    {
+      provide: HEALTH_SETTINGS,
+      useFactory: (options: HealthModuleOptions) => resolveHealthSettings(options),
+      inject: [HEALTH_MODULE_OPTIONS],
+    },
+    {
+      provide: HOST_MATCHER,
+      useFactory: (settings: UpgateSettings) => compileHostMatcher(settings),
+      inject: [HEALTH_SETTINGS],
+    },
+    {
+      provide: HEALTH_LOGGER,
+      useFactory: (options: HealthModuleOptions): LoggerService => options.logger ?? new Logger('upgate'),
+      inject: [HEALTH_MODULE_OPTIONS],
+    },
+    {
+      provide: RejectionLog,
+      useFactory: (logger: LoggerService, options: HealthModuleOptions) =>
+        new RejectionLog(logger, options.rejectLogWindowMs ?? DEFAULT_REJECT_LOG_WINDOW_MS),
+      // The settings first: they validate `rejectLogWindowMs`.
+      inject: [HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS],
+    },
+    HostMatcherRegistry,
+    HostGuard,
+    EarlyRequestLayer,
+    ...probeProviders(HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS),
+  ];
+}
+
+/** What `HostGuard` needs wherever it is used, and the tokens other code may inject. */
+function exportedTokens(): (symbol | typeof RejectionLog | typeof HostMatcherRegistry | typeof HostGuard)[] {
+  return [HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, HOST_MATCHER, HEALTH_LOGGER, RejectionLog, HostMatcherRegistry, HostGuard];
+}
+
+function asyncOptionsProviders(options: HealthModuleAsyncOptions): Provider[] {
+  const given = [options.useFactory, options.useClass, options.useExisting].filter((x) => x !== undefined).length;
+  if (given !== 1) {
+    throw new Error(
+      `upgate: HealthModule.forRootAsync() needs exactly one of useFactory, useClass or useExisting (got ${given === 0 ? 'none' : given})`,
+    );
+  }
+  if (options.useFactory !== undefined) {
+    return [{ provide: HEALTH_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+  }
+  const factoryClass = (options.useClass ?? options.useExisting) as Type<HealthOptionsFactory>;
+  const providers: Provider[] = [
+    {
+      provide: HEALTH_MODULE_OPTIONS,
+      useFactory: (factory: HealthOptionsFactory) => factory.createHealthOptions(),
+      inject: [factoryClass],
+    },
+  ];
+  if (options.useClass !== undefined) providers.push({ provide: options.useClass, useClass: options.useClass });
+  return providers;
+}
