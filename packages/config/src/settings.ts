@@ -53,6 +53,7 @@ export interface UpgateOptions {
    * Paths answered by the health layer whatever the Host: absolute paths without query or
    * fragment, matched exactly for GET and HEAD. Environment: `HEALTH_PROBE_PATHS`
    * (comma-separated). Kamal: `proxy.healthcheck.path`, which must be among them.
+   * An empty list turns probe answering off.
    * @default ['/up']
    */
   probePaths?: readonly string[];

@@ -181,7 +181,7 @@ describe('loadSettings: every problem at once', () => {
   it('reports a deploy file Kamal would reject among the other problems, without a spurious empty-allowlist error', () => {
     expect(
       problemLines(() => loadWithDeployFile(DEPLOY_YML.replace('app_port: 3000', 'app_port: "eighty"'), { env: { NODE_ENV: 'production', PORT: '3000x' } })),
-    ).toEqual(['config/deploy.yml:15: proxy.app_port: "eighty" must be an integer port, e.g. 3000', 'PORT: "3000x" must be an integer port from 1 to 65535, e.g. 3000']);
+    ).toEqual(['PORT: "3000x" must be an integer port from 1 to 65535, e.g. 3000', 'config/deploy.yml:15: proxy.app_port: "eighty" must be an integer port, e.g. 3000']);
   });
 
   it('does not add an empty-allowlist error when the allowlist given is all bad', () => {

@@ -100,6 +100,7 @@ function merge(readings: readonly SourceReading[]): Merged {
  */
 export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
   const problems: ConfigProblem[] = [];
+  const deployProblems: ConfigProblem[] = [];
   const cwd = sources.cwd ?? process.cwd();
 
   const readings: SourceReading[] = [readObjectSource(sources.options), readEnvSource(sources.env ?? process.env)];
@@ -113,16 +114,18 @@ export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
     } catch (error) {
       if (!(error instanceof UpgateConfigError)) throw error;
       deployFailed = true;
-      problems.push(...error.problems);
+      deployProblems.push(...error.problems);
     }
   } else if (sources.destination !== undefined) {
-    problems.push({
+    deployProblems.push({
       setting: 'destination',
       value: JSON.stringify(sources.destination),
       message: "is given without deployFile, so there is nothing to merge it into; give deployFile: 'config/deploy.yml' as well",
     });
   }
+  // In order of precedence: options, environment, deploy file.
   for (const reading of readings) problems.push(...reading.problems);
+  problems.push(...deployProblems);
 
   const merged = merge(readings);
   if (deploy?.config.proxy.enabled) problems.push(...contradictions(merged, deploy.config, deploy.reading));
