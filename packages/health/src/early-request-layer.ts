@@ -8,11 +8,11 @@ import { HEALTH_LOGGER, HEALTH_SETTINGS, HOST_MATCHER } from './health.constants
 import { escapeForLog, type HostRejection, toRejection } from './host-rejection.js';
 import { splitRequestTarget, toHostRequest } from './host-request.js';
 import type { NodeRequest, NodeResponse } from './node-request.js';
+import { ProbeResponder } from './probe/probe-responder.js';
 import { RejectionLog } from './rejection-log.js';
 import { type EarlyRequestHandler, hookServerEmit } from './server-emit-hook.js';
 
 const SLASH = 0x2f;
-const MINIMAL_PROBE_BODY = '{"status":"ok"}';
 
 /**
  * The early request layer: installed on the app's HTTP server itself, ahead of the framework's
@@ -38,6 +38,7 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnM
     @Inject(HEALTH_SETTINGS) private readonly settings: UpgateSettings,
     private readonly rejections: RejectionLog,
     @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+    private readonly probes: ProbeResponder,
   ) {
     this.withPeer = Array.isArray(settings.trustProxy);
   }
@@ -128,14 +129,10 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnM
     return rejection;
   }
 
-  private answerProbe(_url: string, _method: string, res: NodeResponse): true {
-    res.writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': MINIMAL_PROBE_BODY.length,
-      'cache-control': 'no-store',
-    });
-    // Node drops the body of a HEAD response itself.
-    res.end(MINIMAL_PROBE_BODY);
+  /** The probe runner writes the whole response: 200, or 503 on a failed check or during shutdown. */
+  private answerProbe(url: string, method: string, res: NodeResponse): true {
+    const query = url.indexOf('?');
+    this.probes.respond(query === -1 ? url : url.slice(0, query), method as 'GET' | 'HEAD', res);
     return true;
   }
 

@@ -71,6 +71,8 @@ function sharedProviders(): Provider[] {
     HostMatcherRegistry,
     HostGuard,
     EarlyRequestLayer,
+    // The probe runner reads the probe fields of the same options, once the settings (which check
+    // them together with every other problem) have resolved.
     ...probeProviders(HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS),
   ];
 }
