@@ -79,80 +79,95 @@ function readPort(value: string, start: number): number {
 export function parseHost(value: string, out: ParsedHost): string | undefined {
   const length = value.length;
   if (length === 0) return HostSyntaxReason.empty;
+  if (value.charCodeAt(0) === C_BRACKET_OPEN) return parseBracketed(value, out);
 
-  // One pass: characters allowed at all, the first ':' (a second one is an error outside
-  // brackets), upper case, and the shape of the name part.
-  let colon = -1;
-  let secondColon = -1;
-  let hasUpper = false;
-  for (let i = 0; i < length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || CLASS[c] === FORBIDDEN) return notAllowed(value, i);
-    if (c === C_COLON) {
-      if (colon < 0) colon = i;
-      else if (secondColon < 0) secondColon = i;
-    } else if (c >= 0x41 && c <= 0x5a) hasUpper = true;
-  }
-
-  if (value.charCodeAt(0) === C_BRACKET_OPEN) return parseBracketed(value, hasUpper, out);
-  if (secondColon >= 0) return HostSyntaxReason.colons;
-
+  // One pass. The reasons keep an order whatever their position: a character never allowed,
+  // then the colons and the port, then the name's first problem from the left.
+  let nameEnd = -1; // the first ':', once seen
+  let secondColon = false;
   let port = 0;
-  let nameEnd = length;
-  if (colon >= 0) {
-    if (colon === 0) return HostSyntaxReason.portAlone;
-    port = readPort(value, colon + 1);
-    if (port < 0) return HostSyntaxReason.port;
-    nameEnd = colon;
-  }
-  // One trailing dot is the same name (`example.com.`), before a port too (`my_app.:3000`).
-  const hasTrailingDot = value.charCodeAt(nameEnd - 1) === C_DOT;
-  if (hasTrailingDot) nameEnd--;
-  if (nameEnd === 0) return HostSyntaxReason.labels;
-
-  // Labels, and whether the name is a dotted-quad IPv4 as written (no leading zeros, 0-255).
+  let portDigits = 0;
+  let portBad = false;
+  let nameProblem: string | undefined;
+  let hasUpper = false;
+  // The current label, and whether the name is a dotted-quad IPv4 as written (no leading zeros, 0-255).
   let labelLength = 0;
   let labels = 1;
   let digitsOnly = true;
   let octet = 0;
   let leadingZero = false;
   let ipv4 = true;
-  for (let i = 0; i < nameEnd; i++) {
+  for (let i = 0; i < length; i++) {
     const c = value.charCodeAt(i);
-    if (c === C_DOT) {
-      if (labelLength === 0) return HostSyntaxReason.labels;
+    if (c <= 0x20 || c >= 0x7f) return notAllowed(value, i);
+    const kind = CLASS[c];
+    if (kind === FORBIDDEN) return notAllowed(value, i);
+    if (nameEnd >= 0) {
+      if (c === C_COLON) secondColon = true;
+      else if (kind === LABEL && c <= 0x39 && c >= 0x30) {
+        port = port * 10 + (c - 0x30);
+        portDigits++;
+      } else portBad = true;
+    } else if (c === C_COLON) {
+      nameEnd = i;
+    } else if (nameProblem !== undefined) {
+      // The name is already wrong; only a forbidden character or the port can still say more.
+    } else if (c === C_DOT) {
+      if (labelLength === 0) nameProblem = HostSyntaxReason.labels;
       if (!digitsOnly || leadingZero || octet > 255) ipv4 = false;
       labels++;
       labelLength = 0;
       digitsOnly = true;
       octet = 0;
       leadingZero = false;
-      continue;
-    }
-    if (CLASS[c] !== LABEL) return notAllowed(value, i);
-    if (++labelLength > 63) return HostSyntaxReason.labels;
-    if (digitsOnly) {
-      if (c >= 0x30 && c <= 0x39) {
-        if (labelLength === 2 && octet === 0) leadingZero = true;
-        octet = octet * 10 + (c - 0x30);
-      } else digitsOnly = false;
+    } else if (kind !== LABEL) {
+      nameProblem = notAllowed(value, i);
+    } else if (++labelLength > 63) {
+      nameProblem = HostSyntaxReason.labels;
+    } else if (digitsOnly && c <= 0x39 && c >= 0x30) {
+      if (labelLength === 2 && octet === 0) leadingZero = true;
+      octet = octet * 10 + (c - 0x30);
+    } else {
+      digitsOnly = false;
+      if (c >= 0x41 && c <= 0x5a) hasUpper = true;
     }
   }
-  if (labelLength === 0) return HostSyntaxReason.labels;
-  if (nameEnd > 253) return HostSyntaxReason.tooLong;
-  if (!digitsOnly || leadingZero || octet > 255 || labels !== 4) ipv4 = false;
 
-  out.kind = ipv4 ? 'ipv4' : 'name';
+  if (secondColon) return HostSyntaxReason.colons;
+  if (nameEnd === 0) return HostSyntaxReason.portAlone;
+  if (nameEnd > 0) {
+    if (portBad || portDigits === 0 || portDigits > 5 || port < 1 || port > 65535) return HostSyntaxReason.port;
+  } else {
+    nameEnd = length;
+    port = 0;
+  }
+  if (nameProblem !== undefined) return nameProblem;
+  let end = nameEnd;
+  if (labelLength === 0) {
+    // One trailing dot is the same name (`example.com.`), before a port too (`my_app.:3000`);
+    // the label before it was checked when the dot was read.
+    end--;
+    labels--;
+  } else if (!digitsOnly || leadingZero || octet > 255) ipv4 = false;
+  if (end > 253) return HostSyntaxReason.tooLong;
+
+  out.kind = ipv4 && labels === 4 ? 'ipv4' : 'name';
   out.port = port;
-  if (nameEnd === length) out.name = hasUpper ? value.toLowerCase() : value;
+  if (end === length) out.name = hasUpper ? value.toLowerCase() : value;
   else {
-    const name = value.slice(0, nameEnd);
+    const name = value.slice(0, end);
     out.name = hasUpper ? name.toLowerCase() : name;
   }
   return undefined;
 }
 
-function parseBracketed(value: string, hasUpper: boolean, out: ParsedHost): string | undefined {
+function parseBracketed(value: string, out: ParsedHost): string | undefined {
+  let hasUpper = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || CLASS[c] === FORBIDDEN) return notAllowed(value, i);
+    if (c >= 0x41 && c <= 0x5a) hasUpper = true;
+  }
   const close = value.indexOf(']');
   if (close < 0) return HostSyntaxReason.unterminated;
   const literal = value.slice(1, close);

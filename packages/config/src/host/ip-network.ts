@@ -127,3 +127,36 @@ export function parseIpNetwork(text: string, bracketsRequired: boolean): Network
 export function canonicalIpv6(address: string): string {
   return formatIpv6(ipv6Groups(address));
 }
+
+/**
+ * The 32-bit value of a dotted-quad IPv4 address read from `start` to the end of `text` (four
+ * octets 0-255 without leading zeros), or -1. Allocation-free, for per-request checks.
+ */
+export function ipv4Number(text: string, start = 0): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && octet === 0) return -1; // leading zero
+      octet = octet * 10 + (c - 0x30);
+      if (octet > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + octet;
+}
+
+/** The network mask of an IPv4 prefix, as an unsigned 32-bit number. */
+export function ipv4Mask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}

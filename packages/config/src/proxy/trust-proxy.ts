@@ -3,7 +3,7 @@
  * and compiled once into a predicate on the connection's peer address.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { type IpNetwork, parseIpNetwork } from '../host/ip-network.js';
+import { type IpNetwork, ipv4Mask, ipv4Number, parseIpNetwork } from '../host/ip-network.js';
 import type { TrustProxy } from '../settings.js';
 import { UpgateConfigError, type ConfigProblem } from '../upgate-config.error.js';
 
@@ -77,7 +77,12 @@ export function trustProxyProblems(setting: TrustProxy): ConfigProblem[] {
   return problems;
 }
 
-const IPV4_MAPPED = '::ffff:';
+/** Whether `text` starts with `::ffff:` in any case: an IPv4 peer on a dual-stack socket. */
+function isIpv4MappedPrefix(text: string): boolean {
+  if (text.length < 14 || text.charCodeAt(0) !== 0x3a || text.charCodeAt(1) !== 0x3a || text.charCodeAt(6) !== 0x3a) return false;
+  for (let i = 2; i < 6; i++) if ((text.charCodeAt(i) | 0x20) !== 0x66) return false;
+  return true;
+}
 
 /**
  * Compiles a `trustProxy` setting into a predicate on the connection's peer address
@@ -92,24 +97,40 @@ export function compileTrustProxy(setting: TrustProxy): (peerAddress: string | u
   const problems = trustProxyProblems(setting);
   if (problems.length > 0) throw new UpgateConfigError(problems);
 
-  // One list per family: BlockList itself would also match IPv4-mapped IPv6 peers against IPv4
-  // rules, but the mapping is done here explicitly so that it does not depend on that detail.
-  const ipv4 = new BlockList();
-  const ipv6 = new BlockList();
+  // IPv4 networks as numbers (checked without allocation on every request that carries
+  // X-Forwarded-Host); IPv6 through BlockList. The IPv4-mapped form is unwrapped here rather than
+  // left to BlockList, whose cross-family matching is an implementation detail.
+  const networks: number[] = [];
+  const masks: number[] = [];
+  let ipv6: BlockList | undefined;
   for (const raw of setting) {
     const read = readTrustProxyEntry(raw);
     if ('message' in read) continue; // unreachable: checked above
     for (const { family, address, prefix } of read.networks) {
-      (family === 'ipv4' ? ipv4 : ipv6).addSubnet(address, prefix, family);
+      if (family === 'ipv4') {
+        networks.push(ipv4Number(address));
+        masks.push(ipv4Mask(prefix));
+      } else (ipv6 ??= new BlockList()).addSubnet(address, prefix, 'ipv6');
     }
   }
+  const trustsIpv4 = (address: number): boolean => {
+    for (let i = 0; i < networks.length; i++) {
+      if (((address & (masks[i] as number)) >>> 0) === networks[i]) return true;
+    }
+    return false;
+  };
+  // A proxy connects from the same few addresses: remember the last answer.
+  let lastPeer = '';
+  let lastAnswer = false;
   return (peerAddress) => {
     if (peerAddress === undefined || peerAddress === '') return false;
-    if (isIPv4(peerAddress)) return ipv4.check(peerAddress, 'ipv4');
-    if (peerAddress.length > IPV4_MAPPED.length && peerAddress.slice(0, IPV4_MAPPED.length).toLowerCase() === IPV4_MAPPED) {
-      const mapped = peerAddress.slice(IPV4_MAPPED.length);
-      if (isIPv4(mapped)) return ipv4.check(mapped, 'ipv4');
-    }
-    return isIPv6(peerAddress) && ipv6.check(peerAddress, 'ipv6');
+    if (peerAddress === lastPeer) return lastAnswer;
+    let answer: boolean;
+    const v4 = ipv4Number(peerAddress, isIpv4MappedPrefix(peerAddress) ? 7 : 0);
+    if (v4 >= 0) answer = trustsIpv4(v4);
+    else answer = ipv6 !== undefined && isIPv6(peerAddress) && ipv6.check(peerAddress, 'ipv6');
+    lastPeer = peerAddress;
+    lastAnswer = answer;
+    return answer;
   };
 }
