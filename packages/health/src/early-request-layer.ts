@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type LoggerService, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { HostDecision, HostMatcher, UpgateSettings } from '@upgate/config';
 import { setCheckedHost } from './checked-host.js';
@@ -27,7 +27,7 @@ const SLASH = 0x2f;
  *   its socket is destroyed before any upgrade listener of the app sees it.
  */
 @Injectable()
-export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnModuleDestroy {
+export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnApplicationShutdown {
   private uninstall: (() => void) | undefined;
   /** The peer address is read only where the trust in `X-Forwarded-Host` depends on it. */
   private readonly withPeer: boolean;
@@ -64,7 +64,12 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnM
     );
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Not in `onModuleDestroy`: the server goes on serving after it (during the probes' shutdown
+   * delay, and until `dispose()` has closed it), and none of those requests may skip the host check.
+   * `onApplicationShutdown` runs once the server is closed.
+   */
+  onApplicationShutdown(): void {
     this.uninstall?.();
     this.uninstall = undefined;
     this.rejections.close();

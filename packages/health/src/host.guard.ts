@@ -42,9 +42,12 @@ export class HostGuard implements CanActivate {
       .matcherFor(entries, owner)
       .decide(toHostRequest(request, path, requestTarget, Array.isArray(this.settings.trustProxy)));
     if (decision.kind === 'allow' || decision.kind === 'probe') return true;
-    // The matcher's fix names "the allowed hosts"; here the list to extend is this decorator's.
-    const fix = decision.fix?.replaceAll('the allowed hosts', `@AllowHosts() on ${owner}`);
-    const rejection = toRejection({ ...decision, fix }, this.settings.rejectStatus);
+    // The matcher's reason and fix name "the allowed hosts"; here the list is this decorator's.
+    const list = `@AllowHosts() on ${owner}`;
+    const rejection = toRejection(
+      { ...decision, reason: decision.reason?.replaceAll('the allowed hosts', list), fix: decision.fix?.replaceAll('the allowed hosts', list) },
+      this.settings.rejectStatus,
+    );
     this.rejections.report(rejection, () => `${escapeForLog(request.method ?? '', 16)} ${escapeForLog(path)} from ${request.socket?.remoteAddress ?? 'unknown peer'}`);
     throw new HostRejectedException(rejection);
   }
