@@ -38,7 +38,12 @@ export interface HealthOptionsFactory {
  *   useFactory: (config: ConfigService) => ({ allowedHosts: config.getOrThrow<string>('HOSTS').split(',') }),
  * })
  */
-export interface HealthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+export interface HealthModuleAsyncOptions {
+  /**
+   * Modules whose exported providers `inject`, `useClass` or `useExisting` need (`ConfigModule`).
+   * @default []
+   */
+  imports?: ModuleMetadata['imports'];
   /**
    * Returns the options, possibly asynchronously.
    * @default undefined

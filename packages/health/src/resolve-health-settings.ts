@@ -60,7 +60,7 @@ function layerOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
   if (logger !== undefined && (logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')) {
     problems.push({
       setting: 'logger',
-      value: logger === null ? 'null' : `a ${typeof logger}`,
+      value: logger === null ? 'null' : typeof logger === 'object' ? 'an object' : `a ${typeof logger}`,
       message: 'is not a NestJS LoggerService (it needs log, warn and error methods); pass e.g. new Logger(\'upgate\')',
     });
   }

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,13 @@ describe.each(ADAPTERS)('a hostile app over %s', (adapter: AdapterName) => {
           res.writeHead(500);
           res.end('hostile middleware');
         });
+        // A listener of the server's own: requests with `Expect: 100-continue` go to it instead of
+        // 'request' (node emits 'checkContinue' whenever it has a listener).
+        (app.getHttpServer() as Server).on('checkContinue', (_req: IncomingMessage, res: ServerResponse) => {
+          appCode.requests++;
+          res.writeHead(417);
+          res.end('hostile checkContinue');
+        });
       },
     });
   });
@@ -110,6 +118,25 @@ describe.each(ADAPTERS)('a hostile app over %s', (adapter: AdapterName) => {
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
     }
     expect(t.appCode.requests).toBe(0);
+  });
+
+  test("Expect: 100-continue goes through the layer before the server's checkContinue listener", async () => {
+    const expectContinue = (host: string) =>
+      rawRequest(t.port, {
+        method: 'POST',
+        target: '/api/v1/up',
+        headers: [['Host', host], ['Expect', '100-continue'], ['Content-Type', 'text/plain']],
+        body: 'x',
+      });
+    const rejected = await expectContinue('evil.com');
+    expect(rejected.status).toBe(400);
+    expect(rejected.body).toBe(`Bad Request: ${DISALLOWED_HOST_MESSAGE}\n`);
+    expect(t.appCode.requests).toBe(0);
+    const allowed = await expectContinue('app.example.com');
+    expect(allowed.status).toBe(417);
+    expect(allowed.body).toBe('hostile checkContinue');
+    expect(t.appCode.requests).toBe(1);
+    t.appCode.requests = 0;
   });
 
   test('an allowed host reaches the app: the 500 middleware answers', async () => {

@@ -127,6 +127,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
           environment: 'production',
           probeTimeoutMs: 0,
           rejectLogWindowMs: -5,
+          logger: { log: () => undefined } as never,
         }),
       ],
     })
@@ -135,10 +136,11 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     await expect(failure).rejects.toBeInstanceOf(UpgateConfigError);
     expect(await messageOf(failure)).toBe(
       [
-        'upgate: invalid settings (3 problems):',
+        'upgate: invalid settings (4 problems):',
         '  - allowedHosts[0]: "https://app.example.com/" is a URL; write the host alone: "app.example.com"',
         '  - probeTimeoutMs: 0 is not a duration; write a whole number of milliseconds from 1 to 2147483647 (e.g. 3000)',
         '  - rejectLogWindowMs: -5 is not a duration; write a whole number of milliseconds from 1 to 2147483647 (e.g. 60000)',
+        "  - logger: an object is not a NestJS LoggerService (it needs log, warn and error methods); pass e.g. new Logger('upgate')",
       ].join('\n'),
     );
   });
