@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { BadRequestException, Body, Controller, HttpCode, Inject, InternalServerErrorException, Post } from '@nestjs/common';
+import { CheckedHost } from '@upgate/health';
+import { DEMO_SETTINGS } from '../settings/demo-settings.token.js';
+import type { DemoSettings } from '../settings/demo-settings.js';
+
+/**
+ * Builds an absolute URL, as a password-reset e-mail would carry. The host in it is the one
+ * upgate checked against the allowlist, never the raw Host header: a forged Host either fails the
+ * check (400 before this code runs) or is an allowed host, so the link cannot point elsewhere.
+ * (The demo returns the link instead of mailing it.)
+ */
+@Controller('api/password-resets')
+export class PasswordResetController {
+  constructor(@Inject(DEMO_SETTINGS) private readonly settings: DemoSettings) {}
+
+  @Post()
+  @HttpCode(202)
+  request(@Body() body: unknown, @CheckedHost() host: string | undefined): { email: string; resetUrl: string } {
+    const email = (body as { email?: unknown } | null)?.email;
+    if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new BadRequestException(['email must be an e-mail address']);
+    // Only a request that did not come through the app's HTTP server lacks a checked host.
+    if (host === undefined) throw new InternalServerErrorException('no checked host for this request');
+    const token = randomBytes(16).toString('hex');
+    return { email, resetUrl: `${this.settings.publicScheme}://${host}/reset-password?token=${token}` };
+  }
+}

@@ -1,1 +1,0 @@
-test('placeholder until the demo exists', () => { expect(1).toBe(1); });

@@ -1,0 +1,158 @@
+/**
+ * `upgate check` (the real bin, spawned) on the demo's own deploy file, and on broken copies of it:
+ * each mismatch is reported with its file and line, and errors make it exit 1.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { readKamalDeployFile } from '@upgate/config';
+import { PROBE_TIMEOUT_MS } from '../src/health/readiness.js';
+import { cleanUp, DEMO_ROOT, DEPLOY_YML, deployCopy, replace, REPO_ROOT, tempDir, UPGATE_BIN } from './support/demo-process.js';
+import { parseAsKamal } from './support/kamal-validator.js';
+
+afterAll(cleanUp);
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function upgate(args: string[], cwd: string): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [UPGATE_BIN, ...args], { cwd, env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 }, (error, stdout, stderr) => {
+      done({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * The environment the app gets in production, as a dotenv file: the image's ENV (the Dockerfile's
+ * last stage) overlaid with Kamal's env.clear from the deploy file. (`upgate check` reads the deploy
+ * file's proxy settings itself, not its env section.)
+ */
+function productionEnvFile(deployFile: string): string {
+  const dockerfile = readFileSync(join(DEMO_ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const [, name, value] of runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)) if (name && value) env[name] = value;
+  const deploy = parseAsKamal(readFileSync(deployFile, 'utf8')) as { env?: { clear?: Record<string, unknown> } };
+  for (const [name, value] of Object.entries(deploy.env?.clear ?? {})) env[name] = String(value);
+  // Next to a copy's config/; for the demo's own file, outside the source tree.
+  const project = dirname(dirname(deployFile));
+  const file = join(project === DEMO_ROOT ? tempDir() : project, '.env.production');
+  writeFileSync(file, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''));
+  return file;
+}
+
+/** Checks a deploy file from its project directory, as the demo's image runs it (its probe deadline, its environment). */
+function check(deployFile: string, extra: string[] = []): Promise<Run> {
+  const cwd = dirname(dirname(deployFile));
+  const envFile = productionEnvFile(deployFile);
+  const shown = relative(cwd, envFile).startsWith('..') ? envFile : relative(cwd, envFile);
+  return upgate(['check', '--env-file', shown, '--probe-timeout', String(PROBE_TIMEOUT_MS), ...extra], cwd);
+}
+
+/** `config/deploy.yml:<line>` of a key in a copy. */
+function at(deployFile: string, key: string): string {
+  const location = readKamalDeployFile(deployFile).locate(key);
+  if (!location) throw new Error(`${key} is not written in ${deployFile}`);
+  return `config/deploy.yml:${location.line}`;
+}
+
+describe("upgate check on the demo's own files", () => {
+  it('finds no mismatch, from the app directory, with the env file of the image and the deploy file', async () => {
+    const run = await check(DEPLOY_YML);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^upgate check: config\/deploy\.yml against the app's settings \(NODE_ENV production\)\n/);
+    expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
+    expect(run.status).toBe(0);
+  });
+
+  it('finds no mismatch from the repository root with -c, as the README runs it', async () => {
+    const run = await upgate(['check', '-c', 'apps/demo/config/deploy.yml', '--probe-timeout', String(PROBE_TIMEOUT_MS), '--trust-proxy', 'false'], REPO_ROOT);
+    expect(run.stdout).toContain("upgate check: apps/demo/config/deploy.yml against the app's settings (NODE_ENV production)\n");
+    expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
+    expect(run.status).toBe(0);
+  });
+});
+
+describe('upgate check on broken copies of the demo', () => {
+  it('reports a health-check path the app does not answer as a probe (HEALTH_PROBE_PATHS in env.clear)', async () => {
+    const file = deployCopy((text) => replace(replace(text, 'path: /up', 'path: /healthz'), '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    HEALTH_PROBE_PATHS: /up\n'));
+    const run = await check(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(`${at(file, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [probe-path]\n  kamal-proxy checks proxy.healthcheck.path '/healthz', which is not a probe path of the app`);
+    expect(run.stdout).toMatch(/\n1 error\n$/);
+  });
+
+  it('reports a proxy host the allowlist (ALLOWED_HOSTS in env.clear) does not cover', async () => {
+    const file = deployCopy((text) => replace(text, '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    ALLOWED_HOSTS: demo.example.com\n'));
+    const run = await check(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `${at(file, 'proxy.hosts[1]')}: error: proxy.hosts[1] [host-not-allowed]\n  kamal-proxy routes 'admin.demo.example.com' to the app, but the app's allowed hosts ('demo.example.com', from ALLOWED_HOSTS in .env.production:`,
+    );
+  });
+
+  it("reports an app port other than proxy.app_port (PORT in env.clear)", async () => {
+    const file = deployCopy((text) => replace(text, '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    PORT: "8080"\n'));
+    const run = await check(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `${at(file, 'proxy.app_port')}: error: proxy.app_port [app-port]\n  kamal-proxy sends requests and probes to proxy.app_port 3000, but the app listens on 8080, from PORT in .env.production:`,
+    );
+  });
+
+  it("reports a health-check timeout not longer than the app's probe deadline", async () => {
+    const file = deployCopy((text) => replace(text, 'timeout: 5', 'timeout: 3'));
+    const run = await check(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `${at(file, 'proxy.healthcheck.timeout')}: error: proxy.healthcheck.timeout [healthcheck-timeout]\n  kamal-proxy gives up on a health check after 3 s (proxy.healthcheck.timeout), but the app lets a probe's checks run for up to ${PROBE_TIMEOUT_MS} ms, from --probe-timeout`,
+    );
+  });
+
+  it('warns (exit 0: a warning is no error) about ssl without forward_headers while the app trusts forwarded headers', async () => {
+    const file = deployCopy((text) => replace(text, 'TRUST_PROXY: "false"', 'TRUST_PROXY: "true"'));
+    const run = await check(file);
+    expect(run.stdout).toContain(`${at(file, 'proxy.ssl')}: warning: proxy.ssl [forwarded-headers]\n  proxy.ssl is on and proxy.forward_headers is not`);
+    expect(run.stdout).toMatch(/\n1 warning\n$/);
+    expect(run.status).toBe(0);
+  });
+
+  it('reports a health-check path the app would redirect', async () => {
+    const file = deployCopy((text) =>
+      replace(replace(text, 'path: /up', 'path: /status'), '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    HEALTH_PROBE_PATHS: /up\n    ALLOWED_HOSTS: "*"\n'),
+    );
+    const run = await check(file, ['--https-redirect']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `${at(file, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [probe-redirect]\n  the app redirects plain HTTP to https://, and kamal-proxy's probe of '/status' reaches the app's code`,
+    );
+  });
+
+  it('reports every mismatch of a copy broken in every way at once, as JSON too', async () => {
+    const file = deployCopy((text) =>
+      replace(
+        replace(replace(text, 'path: /up', 'path: /healthz'), 'timeout: 5', 'timeout: 2'),
+        '    TRUST_PROXY: "false"\n',
+        '    TRUST_PROXY: "true"\n    ALLOWED_HOSTS: demo.example.com\n    PORT: "8080"\n    HEALTH_PROBE_PATHS: /up\n',
+      ),
+    );
+    const human = await check(file);
+    expect(human.status).toBe(1);
+    expect(human.stdout).toMatch(/\n4 errors, 1 warning\n$/);
+    const json = await check(file, ['--json']);
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout) as { findings: { rule: string; severity: string; key: string; location?: { line: number } }[] };
+    expect(report.findings.map((f) => `${f.severity} ${f.rule} ${f.key}`)).toEqual([
+      'error host-not-allowed proxy.hosts[1]',
+      'error app-port proxy.app_port',
+      'error probe-path proxy.healthcheck.path',
+      'error healthcheck-timeout proxy.healthcheck.timeout',
+      'warning forwarded-headers proxy.ssl',
+    ]);
+  });
+});
