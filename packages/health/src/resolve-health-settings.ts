@@ -1,4 +1,4 @@
-import { type ConfigProblem, loadSettings, UpgateConfigError, type UpgateOptions, type UpgateSettings } from '@upgate/config';
+import { type ConfigProblem, didYouMean, loadSettings, UpgateConfigError, type UpgateOptions, type UpgateSettings } from '@upgate/config';
 import type { HealthModuleOptions } from './health-module-options.interface.js';
 import { probeOptionProblems } from './probe/resolve-probe-options.js';
 
@@ -28,10 +28,41 @@ export function resolveHealthSettings(options: HealthModuleOptions | undefined |
     if (!(error instanceof UpgateConfigError)) throw error;
     problems.push(...error.problems);
   }
+  problems.push(...unknownOptionProblems(options));
   problems.push(...probeOptionProblems(options, settings?.probePaths));
   problems.push(...layerOptionProblems(options));
   if (problems.length > 0 || settings === undefined) throw new UpgateConfigError(problems);
   return settings;
+}
+
+/** Every key `HealthModuleOptions` has; the type is checked to list them all. */
+const HEALTH_OPTION_KEYS = [
+  'allowedHosts', 'probePaths', 'trustProxy', 'rejectStatus', 'environment', 'port',
+  'probes', 'probeTimeoutMs', 'probeCacheMs', 'probeDetails', 'shutdownDelayMs',
+  'rejectLogWindowMs', 'logger',
+] as const satisfies readonly (keyof HealthModuleOptions)[];
+type MissingKeys = Exclude<keyof HealthModuleOptions, (typeof HEALTH_OPTION_KEYS)[number]>;
+const allKeysListed: MissingKeys extends never ? true : MissingKeys = true;
+void allKeysListed;
+
+/**
+ * The module owns the whole options object, so a key it does not know is a mistake (a typo such as
+ * `allowedHost` would otherwise leave the allowlist at its default without a word).
+ */
+function unknownOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
+  const known: readonly string[] = HEALTH_OPTION_KEYS;
+  return Object.keys(options)
+    .filter((key) => !known.includes(key))
+    .map((key) => {
+      const suggestion = didYouMean(key, known);
+      return {
+        setting: key,
+        value: '',
+        message: suggestion
+          ? `is not a HealthModule option; did you mean ${suggestion}?`
+          : `is not a HealthModule option; the options are ${known.join(', ')}`,
+      };
+    });
 }
 
 /** Only the fields `loadSettings` knows: it names unknown ones as problems. */

@@ -145,6 +145,21 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     );
   });
 
+  test('an option the module does not know is named, with the one it probably meant', async () => {
+    const options = { allowedHost: ['app.example.com'], probeTimeout: 2000, colour: 'blue', environment: 'production' };
+    @Module({ imports: [HealthModule.forRoot(options as never)] })
+    class TypoModule {}
+    expect(await messageOf(NestFactory.create(TypoModule, createAdapter(adapter), { logger: false, abortOnError: false }))).toBe(
+      [
+        'upgate: invalid settings (4 problems):',
+        '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in the Kamal deploy file given as deployFile',
+        '  - allowedHost: is not a HealthModule option; did you mean allowedHosts?',
+        '  - probeTimeout: is not a HealthModule option; did you mean probeTimeoutMs?',
+        '  - colour: is not a HealthModule option; the options are allowedHosts, probePaths, trustProxy, rejectStatus, environment, port, probes, probeTimeoutMs, probeCacheMs, probeDetails, shutdownDelayMs, rejectLogWindowMs, logger',
+      ].join('\n'),
+    );
+  });
+
   test('an empty allowlist outside development fails, naming the settings to give', async () => {
     @Module({ imports: [HealthModule.forRootAsync({ useFactory: () => ({ environment: 'production' }) })] })
     class EmptyModule {}
