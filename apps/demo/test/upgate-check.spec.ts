@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { readKamalDeployFile } from '@upgate/config';
+import { PROBE_OPTION_DEFAULTS } from '@upgate/health';
 import { PROBE_TIMEOUT_MS } from '../src/health/readiness.js';
 import { cleanUp, DEMO_ROOT, DEPLOY_YML, deployCopy, replace, REPO_ROOT, tempDir, UPGATE_BIN } from './support/demo-process.js';
 import { parseAsKamal } from './support/kamal-validator.js';
@@ -75,6 +76,16 @@ describe("upgate check on the demo's own files", () => {
     expect(run.stdout).toContain("upgate check: apps/demo/config/deploy.yml against the app's settings (NODE_ENV production)\n");
     expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
     expect(run.status).toBe(0);
+  });
+});
+
+describe("upgate check's defaults", () => {
+  it("assumes @upgate/health's default probe deadline when --probe-timeout is not given", async () => {
+    const run = await upgate(['check', '--json'], DEMO_ROOT);
+    expect(JSON.parse(run.stdout).app).toMatchObject({
+      probeTimeoutMs: PROBE_OPTION_DEFAULTS.probeTimeoutMs,
+      sources: { probeTimeoutMs: 'the default of @upgate/health' },
+    });
   });
 });
 

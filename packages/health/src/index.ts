@@ -10,3 +10,4 @@ export { DISALLOWED_HOST_MESSAGE, MALFORMED_HOST_MESSAGE } from './host-rejectio
 export { getCheckedHost } from './checked-host.js';
 export { CheckedHost } from './checked-host.decorator.js';
 export { DEFAULT_REJECT_LOG_WINDOW_MS, REJECTION_LOG_LINES_PER_WINDOW } from './rejection-log.js';
+export { PROBE_OPTION_DEFAULTS } from './probe/probe-options.js';
