@@ -181,6 +181,48 @@ describe("upgate check: where the app's settings come from", () => {
   });
 });
 
+describe("upgate check: the environment Kamal gives the container (the deploy file's env)", () => {
+  const withEnv = (env: string) => project({ 'config/deploy.yml': `${DEPLOY}${env}`, '.env.production': 'PORT=3000\n' });
+
+  it('reads env.clear over the env files, under the flags, naming the line', () => {
+    const cwd = withEnv('env:\n  clear:\n    PORT: 8080\n    TRUST_PROXY: "false"\n');
+    const result = run(['check', '--env-file', '.env.production'], { cwd });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('  port           8080  (PORT in config/deploy.yml:21 (env.clear.PORT))\n');
+    expect(result.stdout).toContain(
+      'config/deploy.yml:8: error: proxy.app_port [app-port]\n  kamal-proxy sends requests and probes to proxy.app_port 3000, but the app listens on 8080, from PORT in config/deploy.yml:21 (env.clear.PORT)',
+    );
+    expect(run(['check', '--env-file', '.env.production', '--port', '3000'], { cwd }).status).toBe(0);
+  });
+
+  it("reads a plain env mapping and the primary role's env over the root's", () => {
+    const plain = run(['check', '--json'], { cwd: withEnv('env:\n  ALLOWED_HOSTS: other.example.com\n') });
+    expect(JSON.parse(plain.stdout).app.sources.allowedHosts).toBe('ALLOWED_HOSTS in config/deploy.yml:20 (env.ALLOWED_HOSTS)');
+    const role = DEPLOY.replace('  web:\n    - 192.0.2.10\n', '  web:\n    hosts:\n      - 192.0.2.10\n    env:\n      clear:\n        PORT: 9090\n');
+    const cwd = project({ 'config/deploy.yml': `${role}env:\n  clear:\n    PORT: 8080\n` });
+    expect(JSON.parse(run(['check', '--json'], { cwd }).stdout).app).toMatchObject({ port: 9090, sources: { port: 'PORT in config/deploy.yml:9 (servers.web.env.clear.PORT)' } });
+  });
+
+  it('reports a misspelt variable at its line in the deploy file', () => {
+    const result = run(['check'], { cwd: withEnv('env:\n  clear:\n    ALLOWED_HOST: shop.example.com\n') });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('config/deploy.yml:21: error: ALLOWED_HOST [invalid-settings]\n  "shop.example.com" is not read by upgate; did you mean ALLOWED_HOSTS?\n');
+  });
+
+  it('notes a setting that comes from a Kamal secret, unless given as a flag', () => {
+    const cwd = withEnv('env:\n  secret:\n    - ALLOWED_HOSTS\n');
+    const result = run(['check'], { cwd });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      'config/deploy.yml:21: note: env.secret [invalid-settings]\n' +
+        '  ALLOWED_HOSTS comes from a Kamal secret, whose value is known only when Kamal deploys, so the check used the value the app would have without it\n' +
+        "  fix: pass --allowed-hosts with the secret's value to check it\n",
+    );
+    expect(result.stdout).toMatch(/\nno mismatches \(1 note\)\n$/);
+    expect(run(['check', '--allowed-hosts', 'shop.example.com'], { cwd }).stdout).toMatch(/\n\nno mismatches\n$/);
+  });
+});
+
 describe('upgate check: a deploy file Kamal would reject', () => {
   it('reports its problems with file and line, and exits 1', () => {
     const cwd = project({ 'config/deploy.yml': DEPLOY.replace('  healthcheck:\n', '  helthcheck:\n') });

@@ -14,6 +14,7 @@ import type { KamalDeployConfig } from '../load/kamal/kamal-deploy-config.js';
 import { readKamalDeployFile } from '../load/kamal/read-kamal-deploy-file.js';
 import { DEFAULT_PROBE_PATHS, DEVELOPMENT_ALLOWED_HOSTS, type TrustProxy } from '../settings.js';
 import { UpgateConfigError, type ConfigProblem } from '../upgate-config.error.js';
+import { readKamalEnv } from '../check/kamal-env.js';
 import type { CliIo } from './cli-io.js';
 
 /**
@@ -47,8 +48,10 @@ The app's settings, highest precedence first (lists are comma-separated, as in t
   --trailing-slash-redirect <add|strip>
                                the app's own code redirects paths to their form with/without a
                                trailing slash
-  --env-file <file>            dotenv file(s) with the app's production environment (repeatable;
-                               later files win); above the environment
+  (the deploy file's env)      env / env.clear (and the primary role's), which Kamal passes the
+                               container; a variable in env.secret is noted, its value unknown here
+  --env-file <file>            dotenv file(s) with the rest of the app's production environment,
+                               e.g. the image's ENV (repeatable; later files win)
   (environment)                ALLOWED_HOSTS, HEALTH_PROBE_PATHS, PORT, TRUST_PROXY, NODE_ENV of
                                this process. NODE_ENV given nowhere counts as production.
   (the deploy file)            a setting given none of the ways above is taken from the deploy file
@@ -102,7 +105,10 @@ class UsageError extends Error {}
 interface AppSide {
   readonly settings: DeploymentAppSettings;
   readonly environment: string;
+  /** What would stop the app starting: no comparison is made while there are any. */
   readonly problems: readonly DeploymentFinding[];
+  /** What could not be known (a variable from a Kamal secret). */
+  readonly notes: readonly DeploymentFinding[];
 }
 
 export function runCheck(argv: readonly string[], io: CliIo): number {
@@ -139,7 +145,7 @@ export function runCheck(argv: readonly string[], io: CliIo): number {
     io.stderr(`upgate check: ${error.message}\nSee: upgate check --help\n`);
     return 2;
   }
-  findings.push(...app.problems);
+  findings.push(...app.problems, ...app.notes);
   if (deploy && app.problems.length === 0) findings.push(...checkDeployment(deploy, app.settings));
 
   const sorted = sortFindings(findings);
@@ -218,6 +224,13 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
       else originLine.set(name, { file, line });
     }
   }
+  // What Kamal passes the container (docker run -e) overrides the image's environment.
+  const kamalEnv = deploy ? readKamalEnv(deploy, io.cwd) : undefined;
+  for (const [name, { value, location, key }] of kamalEnv?.clear ?? []) {
+    env[name] = value;
+    origin.set(name, `${name} in ${location.file}:${location.line} (${key})`);
+    originLine.set(name, location);
+  }
   for (const [flag, name] of Object.entries(FLAG_VARIABLES)) {
     const value = args[flag as keyof typeof FLAG_VARIABLES];
     if (value !== undefined) {
@@ -225,6 +238,22 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
       origin.set(name, `--${flag}`);
       originLine.delete(name);
     }
+  }
+  // A secret's value is in .kamal/secrets, read only when Kamal deploys: say what was used instead.
+  const notes: DeploymentFinding[] = [];
+  for (const [name, { location, key }] of kamalEnv?.secret ?? []) {
+    const flag = Object.entries(FLAG_VARIABLES).find(([, variable]) => variable === name)?.[0];
+    if (flag === undefined || origin.get(name) === `--${flag}`) continue;
+    notes.push({
+      rule: 'invalid-settings',
+      severity: 'info',
+      key,
+      location,
+      message: `${name} comes from a Kamal secret, whose value is known only when Kamal deploys, so the check used ${
+        env[name] === undefined ? 'the value the app would have without it' : origin.get(name)
+      }`,
+      fix: `pass --${flag} with the secret's value to check it`,
+    });
   }
 
   const reading = readEnvSource(env);
@@ -307,6 +336,7 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
   return {
     environment,
     problems,
+    notes,
     settings: {
       allowedHosts,
       probePaths,
