@@ -10,14 +10,14 @@ import {
   Injectable,
   type INestApplication,
   Module,
-  type OnModuleInit,
   Query,
   Res,
 } from '@nestjs/common';
-import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { type ProbeOptions, ProbeResponder, probeProviders } from '../src/probe/index.js';
+import { HealthModule } from '../src/index.js';
+import type { ProbeOptions } from '../src/probe/index.js';
 
 export type AdapterName = 'express' | 'fastify';
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
@@ -63,43 +63,10 @@ class SlowResource implements BeforeApplicationShutdown {
   }
 }
 
-// Until the HealthModule lands: the probe providers behind a minimal early layer of the test's own.
-const TEST_OPTIONS = Symbol('test-options');
-
-@Injectable()
-class TestProbeLayer implements OnModuleInit {
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly responder: ProbeResponder,
-    @Inject(TEST_OPTIONS) private readonly options: AppCase,
-  ) {}
-
-  onModuleInit(): void {
-    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    const paths = this.options.probePaths ?? ['/up'];
-    const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
-    const responder = this.responder;
-    server.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'request') {
-        const [req, res] = args as [import('node:http').IncomingMessage, import('node:http').ServerResponse];
-        const [path = ''] = (req.url ?? '').split('?');
-        if ((req.method === 'GET' || req.method === 'HEAD') && paths.includes(path)) {
-          responder.respond(path, req.method, res);
-          return true;
-        }
-      }
-      return emit.call(this, event, ...args);
-    } as typeof server.emit;
-  }
-}
-
 function healthModule(options: AppCase): DynamicModule {
-  @Module({})
-  class TestHealthModule {}
-  return {
-    module: TestHealthModule,
-    providers: [{ provide: TEST_OPTIONS, useValue: options }, ...probeProviders(TEST_OPTIONS), TestProbeLayer],
-  };
+  const { probePaths = ['/up'], ...probeOptions } = options;
+  // The probes answer whatever the Host; the app's own routes are reached as 127.0.0.1 or localhost.
+  return HealthModule.forRoot({ allowedHosts: ['127.0.0.1', 'localhost'], probePaths, ...probeOptions });
 }
 
 export interface RunningApp {

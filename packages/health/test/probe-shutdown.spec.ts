@@ -104,19 +104,25 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     expect((await closed) - ended).toBeLessThan(500);
   });
 
-  it('answers a probe whose checks were running when shutdown began 503 shutting_down', async () => {
+  it('answers a probe waiting for its checks 503 shutting_down as soon as shutdown begins', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    running = await startApp(adapter, { probes: { '/up': [async () => (await gate, { database: { status: 'up' as const } })] } });
+    const waits = async () => {
+      await gate;
+      return { database: { status: 'up' as const } };
+    };
+    running = await startApp(adapter, { probes: { '/up': [waits] } });
     const { app, port } = running;
     const probe = get(port, '/up');
     await sleep(50);
     const closed = app.close();
-    await sleep(20);
-    release();
-    const reply = await probe;
-    expect(reply.status).toBe(503);
-    expect(reply.body).toBe('{"status":"shutting_down"}');
+    try {
+      const reply = await probe;
+      expect(reply.status).toBe(503);
+      expect(reply.body).toBe('{"status":"shutting_down"}');
+    } finally {
+      release();
+    }
     await closed;
   });
 });

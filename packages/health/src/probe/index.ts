@@ -16,12 +16,17 @@ export { PROBE_OPTIONS } from './probe.tokens.js';
 
 /**
  * The providers of the probes, for the HealthModule to register. `optionsToken` is the module's
- * options provider; its value must include the `ProbeOptions` fields (checked here again, so a
- * module that has already reported every problem at once loses nothing).
+ * options provider; its value must include the `ProbeOptions` fields. `validatedBy`, when given, is
+ * a provider that validates those options together with the module's others (and throws listing
+ * every problem): it is resolved first, so that its complete report is the one a user sees.
  */
-export function probeProviders(optionsToken: InjectionToken): Provider[] {
+export function probeProviders(optionsToken: InjectionToken, validatedBy?: InjectionToken): Provider[] {
   return [
-    { provide: PROBE_OPTIONS, useFactory: (options: ProbeOptions) => resolveProbeOptions(options), inject: [optionsToken] },
+    {
+      provide: PROBE_OPTIONS,
+      useFactory: (options: ProbeOptions) => resolveProbeOptions(options),
+      inject: validatedBy === undefined ? [optionsToken] : [optionsToken, validatedBy],
+    },
     ConnectionDrain,
     ProbeShutdown,
     ProbeChecks,

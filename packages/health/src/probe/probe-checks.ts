@@ -39,7 +39,7 @@ export class ProbeChecks implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.answers.size === 0) return;
-    const { TerminusModule, HealthCheckService } = await import('@nestjs/terminus');
+    const { TerminusModule, HealthCheckService } = await importTerminus([...this.answers.keys()]);
     // Returns the app's own TerminusModule when it already imports it.
     const terminus = await this.lazyModules.load(() => TerminusModule, { logger: false });
     const health = terminus.get(HealthCheckService);
@@ -51,5 +51,19 @@ export class ProbeChecks implements OnApplicationBootstrap {
         new ProbeCheck(path, indicators, (list) => health.check(list), this.replies, probeTimeoutMs, probeCacheMs),
       );
     }
+  }
+}
+
+async function importTerminus(paths: string[]): Promise<typeof import('@nestjs/terminus')> {
+  try {
+    return await import('@nestjs/terminus');
+  } catch (error) {
+    // Only terminus itself missing, not something terminus imports.
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !String(message).includes("'@nestjs/terminus'")) throw error;
+    throw new Error(
+      `upgate: the probes ${paths.map((p) => `'${p}'`).join(', ')} have health indicators, which run on @nestjs/terminus; install it (npm install @nestjs/terminus) or remove the indicators`,
+      { cause: error },
+    );
   }
 }

@@ -26,7 +26,7 @@ export class ProbeReplies {
    */
   readonly shuttingDownClose = probeReply(503, { status: 'shutting_down' }, true);
   /** A probe with checks before the app has finished starting (its checks are not wired yet). */
-  readonly starting = probeReply(503, { status: 'error', message: 'the application is starting' });
+  readonly starting: ProbeReply;
   /** A run in which an indicator threw instead of reporting "down": the error is in the log. */
   readonly failed: ProbeReply;
   private readonly byStatus: Readonly<Record<HealthCheckStatus, ProbeReply>>;
@@ -34,6 +34,7 @@ export class ProbeReplies {
   constructor(private readonly details: ProbeDetails) {
     const full = details === 'full';
     this.live = probeReply(200, full ? { status: 'ok', info: {}, error: {}, details: {} } : { status: 'ok' });
+    this.starting = probeReply(503, full ? { status: 'error', message: 'the application is starting' } : { status: 'error' });
     this.failed = probeReply(
       503,
       full ? { status: 'error', message: 'a health indicator threw an error; see the application log' } : { status: 'error' },

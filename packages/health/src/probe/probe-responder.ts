@@ -14,11 +14,18 @@ import { ProbeShutdown } from './probe-shutdown.js';
 @Injectable()
 export class ProbeResponder {
   private readonly logger = new Logger('HealthProbe');
+  /** Probes waiting for a run: answered at once when shutdown begins, not when their run ends. */
+  private readonly waiting = new Map<ProbeResponse, boolean>();
 
   constructor(
     private readonly checks: ProbeChecks,
     private readonly shutdown: ProbeShutdown,
-  ) {}
+  ) {
+    shutdown.whenShuttingDown(() => {
+      for (const [res, head] of this.waiting) this.send(res, this.checks.replies.shuttingDown, head);
+      this.waiting.clear();
+    });
+  }
 
   /**
    * @param path the exact probe path, query already stripped
@@ -36,7 +43,11 @@ export class ProbeResponder {
       if (checks === undefined) return writeProbeReply(response, replies.live, head);
       const reply = checks.reply();
       if (reply instanceof Promise) {
-        reply.then((finished) => this.send(response, finished, head));
+        this.waiting.set(response, head);
+        reply.then((finished) => {
+          this.waiting.delete(response);
+          this.send(response, finished, head);
+        });
       } else {
         writeProbeReply(response, reply, head);
       }

@@ -29,6 +29,7 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
   /** Read by every probe; a plain field so that reading it costs nothing. */
   isShuttingDown = false;
   private begun: Promise<void> | undefined;
+  private readonly onBegin: (() => void)[] = [];
 
   constructor(
     @Inject(PROBE_OPTIONS) private readonly options: ResolvedProbeOptions,
@@ -48,6 +49,11 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
     };
   }
 
+  /** Calls `listener` once, when shutdown begins. */
+  whenShuttingDown(listener: () => void): void {
+    this.onBegin.push(listener);
+  }
+
   onModuleDestroy(): Promise<void> {
     return this.begin();
   }
@@ -57,8 +63,12 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
   }
 
   private begin(): Promise<void> {
-    this.isShuttingDown = true;
-    return (this.begun ??= this.delayThenDrain());
+    if (this.begun === undefined) {
+      this.isShuttingDown = true;
+      for (const listener of this.onBegin.splice(0)) listener();
+      this.begun = this.delayThenDrain();
+    }
+    return this.begun;
   }
 
   private async delayThenDrain(): Promise<void> {
