@@ -19,6 +19,8 @@ export default [
             { sourceTag: 'scope:health', onlyDependOnLibsWithTags: ['scope:config'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:package'] },
             { sourceTag: 'type:package', notDependOnLibsWithTags: ['type:app'] },
+            // The consumer tests use the packages only as packed tarballs installed outside the workspace.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [] },
           ],
         },
       ],
