@@ -173,6 +173,11 @@ export class RawConnection {
     }
   }
 
+  /** Resolves once the server has sent something (a response has begun). */
+  async firstBytes(): Promise<void> {
+    while (this.buffer.length === 0 && !this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
   /** Resolves once the server has closed the connection. */
   async closedByServer(): Promise<void> {
     while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));

@@ -20,6 +20,9 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     const delay = 400;
     running = await startApp(adapter, { shutdownDelayMs: delay });
     const { app, port } = running;
+    const idle = await connection(port);
+    idle.send('/hello');
+    expect((await idle.response()).headers['connection']).toBe('keep-alive');
     const busy = await connection(port);
     busy.send(`/slow?ms=${delay + 200}`);
     const slowReply = busy.response();
@@ -42,7 +45,7 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     expect(slow.status).toBe(200);
     expect(slow.body).toBe('slow done');
     expect(slow.headers['connection']).toBe('close');
-    await busy.closedByServer();
+    await Promise.all([busy.closedByServer(), idle.closedByServer()]);
     const closedAt = await closed;
     expect(closedAt - closeStarted).toBeGreaterThanOrEqual(delay);
     // Not held open by the keep-alive connection until its idle timeout (5 s Express, 72 s Fastify).
@@ -93,7 +96,7 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     const streaming = await connection(port);
     streaming.send('/stream?ms=300');
     const reply = streaming.response();
-    await sleep(50);
+    await streaming.firstBytes();
     const closed = app.close().then(() => performance.now());
     const response = await reply;
     const ended = performance.now();
@@ -107,14 +110,17 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
   it('answers a probe waiting for its checks 503 shutting_down as soon as shutdown begins', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let checking!: () => void;
+    const checkStarted = new Promise<void>((resolve) => (checking = resolve));
     const waits = async () => {
+      checking();
       await gate;
       return { database: { status: 'up' as const } };
     };
     running = await startApp(adapter, { probes: { '/up': [waits] } });
     const { app, port } = running;
     const probe = get(port, '/up');
-    await sleep(50);
+    await checkStarted;
     const closed = app.close();
     try {
       const reply = await probe;
