@@ -80,7 +80,7 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
     expect(problems).toEqual([{ kind: 'CJSResolvesToESM', entrypoint: '.', resolutionKind: 'node16-cjs' }]);
   });
 
-  test('contains the compiled module and declarations of every source file, the README, CHANGELOG and LICENSE, and nothing else', async () => {
+  test('contains the compiled module, source map and declarations of every source file, the README, CHANGELOG and LICENSE, and nothing else', async () => {
     const modules = await sourceModules(join(dir, 'src'));
     const manifest = await manifestOf(dir);
     const expected = [
@@ -89,7 +89,8 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
       'CHANGELOG.md',
       'LICENSE',
       ...Object.values(manifest.bin ?? {}).map((bin) => bin.replace(/^\.\//, '')),
-      ...modules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.d.ts`]),
+      // The maps stay: each .js ends with a sourceMappingURL comment naming its map.
+      ...modules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.js.map`, `dist/${m}.d.ts`]),
     ].sort();
     const files = packed(name).files;
     // A file here without a source is a stale build output: delete dist/ and build again.
