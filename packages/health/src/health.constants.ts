@@ -25,5 +25,5 @@ export const getSettingsToken = (): symbol => HEALTH_SETTINGS;
 /** Token of the compiled `HostMatcher` of the module's allowlist. */
 export const getHostMatcherToken = (): symbol => HOST_MATCHER;
 
-/** The `LoggerService` of the module (`options.logger`, else a `Logger` with context 'upgate'). Internal. */
+/** The `LoggerService` of the module (`options.logger`, else a context-free `Logger`: every call passes the context 'upgate', which a `Logger` built with a context would print as a second line). Internal. */
 export const HEALTH_LOGGER = Symbol('upgate:health-logger');

@@ -58,7 +58,7 @@ function sharedProviders(): Provider[] {
     },
     {
       provide: HEALTH_LOGGER,
-      useFactory: (options: HealthModuleOptions): LoggerService => options.logger ?? new Logger('upgate'),
+      useFactory: (options: HealthModuleOptions): LoggerService => options.logger ?? new Logger(),
       inject: [HEALTH_MODULE_OPTIONS],
     },
     {

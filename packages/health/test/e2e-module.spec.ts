@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type BeforeApplicationShutdown, Controller, Get, Inject, Injectable, type INestApplication, Module, Req } from '@nestjs/common';
+import { type BeforeApplicationShutdown, ConsoleLogger, Controller, Get, Inject, Injectable, type INestApplication, Module, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadSettings, UpgateConfigError } from '@upgate/config';
@@ -222,6 +222,29 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
           level: 'warn',
           context: 'upgate',
           message: "Rejected Host 'evil.com' with 400 (GET / from 127.0.0.1): well-formed but matches no entry of the allowed hosts; fix: add 'evil.com' to the allowed hosts",
+        },
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+  test('with Nest\'s own console logger, a rejection prints one line under the context "upgate"', async () => {
+    // Nest's ConsoleLogger prints every extra argument as a message of its own, so a Logger built with
+    // a context and then given the context again prints a stray second line: the format users see.
+    const printed: { messages: unknown[]; context?: string; level?: string }[] = [];
+    class PrintCapturingLogger extends ConsoleLogger {
+      protected override printMessages(messages: unknown[], context?: string, level?: string): void {
+        printed.push({ messages, context, level });
+      }
+    }
+    const t = await startApp(adapter, { health: { allowedHosts: ['app.example.com'], environment: 'production' }, logger: new PrintCapturingLogger() });
+    try {
+      await rawRequest(t.port, { target: '/', headers: [['Host', 'evil.com']] });
+      expect(printed.filter((p) => p.level === 'warn')).toEqual([
+        {
+          level: 'warn',
+          context: 'upgate',
+          messages: ["Rejected Host 'evil.com' with 400 (GET / from 127.0.0.1): well-formed but matches no entry of the allowed hosts; fix: add 'evil.com' to the allowed hosts"],
         },
       ]);
     } finally {
