@@ -24,6 +24,9 @@ export interface DemoStats {
   readonly counts: AppCounts;
   readonly rss: number;
   readonly heapUsed: number;
+  /** V8's committed heap (young generation included), and memory outside it (buffers). */
+  readonly heapTotal: number;
+  readonly external: number;
   readonly gcExposed: boolean;
   /** Bitmap of the X-Fuzz-Id values that reached app code (when asked for). */
   readonly reachedIds?: Uint8Array;
