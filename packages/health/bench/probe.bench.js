@@ -295,11 +295,21 @@ const setup =
   `${canPin ? `servers pinned to core ${SERVER_CORE}, autocannon to core ${CLIENT_CORE}` : 'no pinning (taskset unavailable)'}; ` +
   `autocannon ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of back-to-back pairs, order alternating (median of the per-round ratios); ` +
   `${SPAWNS} interleaved spawns per app (medians).`;
+// Before the run, the load average is the neighbours' alone (during it, this run adds its two).
+const shared = load > 0.5
+  ? [
+      `**The machine was shared during this run** (load average ${load.toFixed(2)} before it started, ${loadavg()[0].toFixed(2)} at its end, ` +
+        `on ${cpus().length} cores): other processes took turns on both cores, and the figures, the wall-clock ones above all, ` +
+        'vary by more than the targets allow from one run to the next. Run it again on a quiet machine before quoting them.',
+      '',
+    ]
+  : [];
 const markdown = [
   '# @upgate/health benchmark',
   '',
   `Written by \`npm run bench -w @upgate/health\` (bench/probe.bench.js): ${setup}`,
   '',
+  ...shared,
   '| measurement | A | B | A ÷ B per CPU | A ÷ B wall clock | target | met |',
   '| --- | ---: | ---: | ---: | ---: | --- | --- |',
   ...rows.map((row) => `| ${row.label} | ${row.a} | ${row.b} | ${figure(row)} | ${wallFigure(row)} | ${goal(row)} | ${meets(row)} |`),
@@ -312,6 +322,7 @@ const markdown = [
   '![ratios against their targets](results.svg)',
   '',
 ].join('\n');
+if (shared.length > 0) console.log(`\n${shared[0].replace(/\*\*/g, '')}`);
 writeFileSync(join(here, 'results.md'), markdown);
 writeFileSync(join(here, 'results.svg'), chart(rows));
 console.log(`wrote ${join(here, 'results.md')} and results.svg`);
