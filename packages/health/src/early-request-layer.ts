@@ -5,6 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { HostDecision, HostMatcher, UpgateSettings } from '@upgate/config';
 import { setCheckedHost } from './checked-host.js';
 import { HEALTH_LOGGER, HEALTH_SETTINGS, HOST_MATCHER } from './health.constants.js';
+import { watchFastifyExtraBindings } from './fastify-extra-bindings.js';
 import { escapeForLog, type HostRejection, toRejection } from './host-rejection.js';
 import { splitRequestTarget, toHostRequest } from './host-request.js';
 import type { NodeRequest, NodeResponse } from './node-request.js';
@@ -57,7 +58,20 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnA
       );
       return;
     }
-    this.uninstall = hookServerEmit(server, this);
+    const uninstallers = [hookServerEmit(server, this)];
+    const extraBindings = watchFastifyExtraBindings(this.adapterHost.httpAdapter.getInstance?.(), (extra) => {
+      uninstallers.push(hookServerEmit(extra, this));
+    });
+    if (extraBindings?.found === false) {
+      this.logger.warn(
+        "cannot see Fastify's extra server bindings (this Fastify version keeps them elsewhere): if the app listens on 'localhost', requests over its second address (::1) skip the host check; listen on an explicit address such as '0.0.0.0' or '127.0.0.1'",
+        'upgate',
+      );
+    }
+    this.uninstall = () => {
+      extraBindings?.stop();
+      for (const uninstall of uninstallers.reverse()) uninstall();
+    };
     this.logger.debug?.(
       `early request layer installed: probe paths ${this.settings.probePaths.join(', ') || '(none)'}; ${this.settings.allowedHosts.length} allowed host entries`,
       'upgate',
