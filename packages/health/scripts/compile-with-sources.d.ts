@@ -1,0 +1,2 @@
+/** See compile-with-sources.js. */
+export function compileWithSources(tsconfig: string, outDir: string): Promise<void>;
