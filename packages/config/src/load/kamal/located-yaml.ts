@@ -3,21 +3,8 @@
  * duplicate keys wins), turned into a tree that remembers the file and line of every value, so
  * that a problem or a mismatch can point at the line to change.
  */
-import { createRequire } from 'node:module';
-import type * as YamlModule from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { ConfigProblem } from '../../upgate-config.error.js';
-
-/**
- * `yaml` is loaded on the first deploy file read, not with the package: most apps never read one,
- * and loading it costs about 24 ms and 2 MiB at start-up. Its Node entry point is CommonJS, so a
- * synchronous `require` gets the same module an `import` would.
- */
-let yamlModule: typeof YamlModule | undefined;
-function yaml(): typeof YamlModule {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof YamlModule;
-  return yamlModule;
-}
 
 interface LocatedBase {
   /** The file as shown in messages (relative to the working directory where possible). */
@@ -79,7 +66,6 @@ export function blankErbControlLines(text: string): string {
 
 /** Parses one YAML file (YAML 1.1, as Kamal's Psych does) into a located tree. */
 export function parseLocatedYaml(text: string, file: string): ParsedYamlFile {
-  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(blankErbControlLines(text), {
     lineCounter,
@@ -116,7 +102,6 @@ function convert(
   fallbackLine = 1,
 ): LocatedNode {
   if (node === null) return { kind: 'scalar', value: null, source: '', file, line: fallbackLine };
-  const { isAlias, isMap, isScalar, isSeq } = yaml();
   const line = node.range ? lineOf(node.range[0]) : fallbackLine;
   if (depth > MAX_DEPTH) {
     problems.push({ setting: `${file}:${line}`, value: '', message: 'nests aliases too deep (an alias inside its own anchor?)' });
