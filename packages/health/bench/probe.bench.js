@@ -6,7 +6,10 @@
 //   >= 0.90 on Express and on Fastify (reference: a terminus controller, 0.10 and 0.62);
 // - an ordinary route with the module / the same app without it: >= 0.97;
 // - spawn to the first 200 on the probe, with / without the module: <= 1.05; RSS +2 MiB at most.
-// Every server runs on core 0 (taskset), this process and its load generator on core 1. The runs
+// Every server runs on core 0 (taskset), this process and its load generator on core 1: wrk where it
+// is installed (Debian: apt-get install wrk), else autocannon. A node load generator on one core
+// tops out below what a bare node:http server answers (about 48k against 60k req/s here), so the
+// probe ratios it gives measure the load generator more than the servers; wrk saturates them. The runs
 // of a comparison are interleaved (A, B, A, B, ...) over several rounds, and medians are reported.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,9 @@ const CONNECTIONS = 50;
 const WARMUP_SECONDS = 2;
 const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
+
+const useWrk = process.env.BENCH_LOADGEN !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
+const LOADGEN = useWrk ? 'wrk' : 'autocannon';
 
 const canPin = cpus().length >= 2 && spawnSync('taskset', ['-c', SERVER_CORE, 'true']).status === 0;
 
@@ -103,12 +109,30 @@ function cpuSeconds(pid) {
 async function throughput(server, path, seconds) {
   const cpuBefore = cpuSeconds(server.child.pid);
   const wallBefore = performance.now();
-  const result = await autocannon({ url: `http://127.0.0.1:${server.port}${path}`, connections: CONNECTIONS, duration: seconds });
+  const url = `http://127.0.0.1:${server.port}${path}`;
+  const result = useWrk ? await wrk(url, seconds) : await autocannon({ url, connections: CONNECTIONS, duration: seconds });
   const busy = (cpuSeconds(server.child.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
     throw new Error(`${path} on port ${server.port}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
   return { rps: result.requests.average, busy };
+}
+
+/** One wrk run (one thread, CONNECTIONS connections), in autocannon's result shape. */
+async function wrk(url, seconds) {
+  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  if (code !== 0 || !Number.isFinite(rps)) throw new Error(`wrk ${url} failed (exit ${code}):\n${out}`);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    requests: { average: rps },
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    errors: socketErrors ? Number(socketErrors[1]) + Number(socketErrors[2]) + Number(socketErrors[3]) : 0,
+    timeouts: socketErrors ? Number(socketErrors[4]) : 0,
+  };
 }
 
 function rssMiB(pid) {
@@ -120,7 +144,7 @@ function rssMiB(pid) {
 const started = performance.now();
 const load = loadavg()[0];
 console.log(`upgate health bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load ${load.toFixed(2)}`);
-console.log(canPin ? `servers on core ${SERVER_CORE}, load generator on core ${CLIENT_CORE}` : 'taskset unavailable: nothing pinned');
+console.log(canPin ? `servers on core ${SERVER_CORE}, load generator (${LOADGEN}) on core ${CLIENT_CORE}` : 'taskset unavailable: nothing pinned');
 const { nestApp, bareHttp } = await buildBenchApps();
 console.log(`apps compiled to ${dirname(nestApp)}`);
 
@@ -298,8 +322,8 @@ console.log(`\n${minutes} min; load average now ${loadavg()[0].toFixed(2)} (at s
 const date = new Date().toISOString().slice(0, 10);
 const setup =
   `${date}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${load.toFixed(2)} at start; ` +
-  `${canPin ? `servers pinned to core ${SERVER_CORE}, autocannon to core ${CLIENT_CORE}` : 'no pinning (taskset unavailable)'}; ` +
-  `autocannon ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of back-to-back pairs, order alternating (median of the per-round ratios); ` +
+  `${canPin ? `servers pinned to core ${SERVER_CORE}, ${LOADGEN} to core ${CLIENT_CORE}` : 'no pinning (taskset unavailable)'}; ` +
+  `${LOADGEN} ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of back-to-back pairs, order alternating (median of the per-round ratios); ` +
   `${SPAWNS} interleaved spawns per app (medians).`;
 // Before the run, the load average is the neighbours' alone (during it, this run adds its two).
 const shared = load > 0.5
