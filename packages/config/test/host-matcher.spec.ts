@@ -188,6 +188,14 @@ describe('decide', () => {
     });
   });
 
+  it('names the list it was given a name for, in the reason and in the fix', () => {
+    const matcher = compileHostMatcher({ allowedHosts: ['admin.example.com'], listName: '@AllowHosts() on AdminController' });
+    expect(matcher.decide(get('shop.example.com'))).toMatchObject({
+      reason: 'well-formed but matches no entry of @AllowHosts() on AdminController',
+      fix: "add 'shop.example.com' to @AllowHosts() on AdminController",
+    });
+  });
+
   it('says so when the name is listed for other ports only', () => {
     const matcher = compileHostMatcher({ allowedHosts: ['host.test:3000', '*.test:4000'] });
     expect(matcher.decide(get('host.test:3001')).fix).toBe(
@@ -309,6 +317,17 @@ describe('decide', () => {
     expect(matcher.decide(get('tenant-999.example.net')).kind).toBe('allow');
     expect(matcher.decide(get('tenant-1000.example.net')).kind).toBe('reject-disallowed');
     expect(matcher.decide(get('example.net')).kind).toBe('reject-disallowed');
+  });
+});
+
+describe('decideHost', () => {
+  it('applies the host rules alone: a probe path is an ordinary request to it', () => {
+    const matcher = compileHostMatcher({ allowedHosts: ['app.example.com'], probePaths: ['/up'] });
+    const probe = { method: 'GET', path: '/up', host: '7c7168a662c1:3000' };
+    expect(matcher.decide(probe)).toEqual({ kind: 'probe' });
+    expect(matcher.decideHost(probe)).toMatchObject({ kind: 'reject-disallowed', value: '7c7168a662c1:3000' });
+    expect(matcher.decideHost({ ...probe, host: 'app.example.com' })).toEqual({ kind: 'allow', host: 'app.example.com' });
+    expect(matcher.decideHost({ ...probe, host: 'app.example.com@evil.com' })).toMatchObject({ kind: 'reject-malformed' });
   });
 });
 

@@ -113,7 +113,7 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnA
   handleUpgrade(req: NodeRequest, socket: Duplex): boolean {
     try {
       const { path, requestTarget } = splitRequestTarget(req.url ?? '');
-      const decision = this.matcher.decide(toHostRequest(req, path, requestTarget, this.withPeer));
+      const decision = this.matcher.decideHost(toHostRequest(req, path, requestTarget, this.withPeer));
       if (decision.kind === 'allow') {
         setCheckedHost(req, decision.host);
         return false;
@@ -129,13 +129,12 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnA
   }
 
   private decide(req: NodeRequest, res: NodeResponse, path: string, requestTarget: string | undefined): boolean {
-    const decision = this.matcher.decide(toHostRequest(req, path, requestTarget, this.withPeer));
+    // The probe rule has been decided by the caller: only the host rules are left.
+    const decision = this.matcher.decideHost(toHostRequest(req, path, requestTarget, this.withPeer));
     if (decision.kind === 'allow') {
       setCheckedHost(req, decision.host);
       return false;
     }
-    // The matcher decides probes first too; kept consistent should it ever answer 'probe' here.
-    if (decision.kind === 'probe') return this.answerProbe(path, req.method ?? '', res);
     const rejection = this.report(decision, req, path);
     res.writeHead(rejection.status, rejectionHeaders(rejection.body, req.httpVersionMajor === 2));
     res.end(rejection.body);

@@ -34,9 +34,12 @@ export class HostMatcherRegistry implements OnModuleInit {
     if (problems.length > 0) throw new UpgateConfigError(problems);
   }
 
-  /** The matcher of one `@AllowHosts()` list; `owner` names where it was written, for errors. */
+  /**
+   * The matcher of one `@AllowHosts()` list as seen from `owner` (the route), whose name its
+   * errors and rejections carry; one per route and list, compiled on first use.
+   */
   matcherFor(entries: readonly string[], owner: string): HostMatcher {
-    const key = entries.join('\n');
+    const key = `${owner}\n${entries.join('\n')}`;
     let matcher = this.matchers.get(key);
     if (matcher === undefined) {
       matcher = this.compile(entries, owner);
@@ -63,14 +66,9 @@ export class HostMatcherRegistry implements OnModuleInit {
         { setting, value: '', message: "lists no host; name the hosts this route answers for, e.g. @AllowHosts('admin.example.com')" },
       ]);
     }
-    const notStrings = entries.flatMap((entry, index) =>
-      typeof entry === 'string'
-        ? []
-        : [{ setting: `${setting}, entry ${index + 1}`, value: String(entry), message: "is not a string; write a host entry such as 'admin.example.com'" }],
-    );
-    if (notStrings.length > 0) throw new UpgateConfigError(notStrings);
     try {
-      return compileHostMatcher({ allowedHosts: entries, probePaths: [], trustProxy: this.settings.trustProxy });
+      // Named after its decorator, so that a rejection's log line says which list to extend.
+      return compileHostMatcher({ allowedHosts: entries, probePaths: [], trustProxy: this.settings.trustProxy, listName: setting });
     } catch (error) {
       if (!(error instanceof UpgateConfigError)) throw error;
       throw new UpgateConfigError(error.problems.map((problem) => ({ ...problem, setting: relabel(problem.setting, setting) })));

@@ -40,14 +40,9 @@ export class HostGuard implements CanActivate {
     const { path, requestTarget } = splitRequestTarget(url);
     const decision = this.registry
       .matcherFor(entries, owner)
-      .decide(toHostRequest(request, path, requestTarget, Array.isArray(this.settings.trustProxy)));
-    if (decision.kind === 'allow' || decision.kind === 'probe') return true;
-    // The matcher's reason and fix name "the allowed hosts"; here the list is this decorator's.
-    const list = `@AllowHosts() on ${owner}`;
-    const rejection = toRejection(
-      { ...decision, reason: decision.reason?.replaceAll('the allowed hosts', list), fix: decision.fix?.replaceAll('the allowed hosts', list) },
-      this.settings.rejectStatus,
-    );
+      .decideHost(toHostRequest(request, path, requestTarget, Array.isArray(this.settings.trustProxy)));
+    if (decision.kind === 'allow') return true;
+    const rejection = toRejection(decision, this.settings.rejectStatus);
     this.rejections.report(rejection, () => `${escapeForLog(request.method ?? '', 16)} ${escapeForLog(path)} from ${request.socket?.remoteAddress ?? 'unknown peer'}`);
     throw new HostRejectedException(rejection);
   }

@@ -26,9 +26,9 @@ class EchoGateway implements OnGatewayConnection {
   }
 }
 
-function upgradeRequest(host: string): { target: string; headers: [string, string][] } {
+function upgradeRequest(host: string, target = '/ws'): { target: string; headers: [string, string][] } {
   return {
-    target: '/ws',
+    target,
     headers: [
       ['Host', host],
       ['Upgrade', 'websocket'],
@@ -66,6 +66,16 @@ describe.each(ADAPTERS)('WebSocket upgrades over %s', (adapter: AdapterName) => 
     socket.close();
     expect(JSON.parse(reply)).toEqual({ event: 'pong', data: 'ok' });
     expect(connections).toEqual(['app.example.com']);
+  });
+
+  test('an upgrade is never a probe: on a probe path it is decided by its host alone', async () => {
+    // An allowed one goes on to the app's upgrade listener: the ws adapter, which closes an upgrade
+    // on a path it does not serve without a word. A disallowed one gets the layer's 400.
+    const allowed = await rawRequest(t.port, upgradeRequest('app.example.com', '/up'));
+    expect(allowed.raw).toBe('');
+    const rejected = await rawRequest(t.port, upgradeRequest('evil.com', '/up'));
+    expect(rejected.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(connections).toEqual([]);
   });
 
   test('a disallowed host gets a raw 400 and the connection handler never runs', async () => {

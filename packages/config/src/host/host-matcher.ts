@@ -23,6 +23,11 @@ export interface HostMatcherOptions {
   readonly probePaths?: readonly string[];
   /** Whether `X-Forwarded-Host` is believed, and from which peers (spec rule 3). @default false */
   readonly trustProxy?: TrustProxy;
+  /**
+   * How rejections' reason and fix name this list, for a matcher of a narrower list than the app's
+   * (`add 'x' to @AllowHosts() on AdminController`). @default 'the allowed hosts'
+   */
+  readonly listName?: string;
 }
 
 /** Checks one host value against an allowlist. */
@@ -41,6 +46,12 @@ export interface HostMatcher extends HostAllowlistMatcher {
   readonly probePaths: readonly string[];
   /** The decision for one request (spec rules 1-5): `probe`, `allow`, `reject-malformed` or `reject-disallowed`. */
   decide(request: HostRequest): HostDecision;
+  /**
+   * The host rules alone (1-4), never `probe`: for a caller that has run `isProbe` already (every
+   * request pays for the decision, so it is not asked twice), and for requests that are never
+   * probes (a WebSocket upgrade, a route behind a guard).
+   */
+  decideHost(request: HostRequest): HostDecision;
   /**
    * Whether the request is a probe (rule 5): GET or HEAD, and the path before any `?` equals a
    * probe path exactly. Allocation-free; meant to run before any other work on a request.
@@ -104,7 +115,7 @@ export function compileHostAllowlist(allowedHosts: readonly string[], setting = 
  * @throws UpgateConfigError naming every invalid `allowedHosts[i]`, `probePaths[i]` and `trustProxy[i]`.
  */
 export function compileHostMatcher(options: HostMatcherOptions): HostMatcher {
-  const { allowedHosts, probePaths = [], trustProxy = false } = options;
+  const { allowedHosts, probePaths = [], trustProxy = false, listName = 'the allowed hosts' } = options;
   const problems: ConfigProblem[] = [];
   const entries = readEntries(allowedHosts, 'allowedHosts', problems);
   probePaths.forEach((raw, i) => {
@@ -113,7 +124,7 @@ export function compileHostMatcher(options: HostMatcherOptions): HostMatcher {
   });
   problems.push(...trustProxyProblems(trustProxy));
   if (problems.length > 0) throw new UpgateConfigError(problems);
-  return new CompiledHostMatcher(new HostAllowlist(entries), entries, probePaths, compileTrustProxy(trustProxy));
+  return new CompiledHostMatcher(new HostAllowlist(entries), entries, probePaths, compileTrustProxy(trustProxy), listName);
 }
 
 /** A value to check and where it came from (the slow path: more than one value). */
@@ -131,6 +142,7 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     entries: readonly AllowlistEntry[],
     probePaths: readonly string[],
     private readonly trusts: (peerAddress: string | undefined) => boolean,
+    private readonly listName: string,
   ) {
     super(allowlist, entries);
     this.probePaths = Object.freeze([...probePaths]);
@@ -149,8 +161,10 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
   }
 
   decide(request: HostRequest): HostDecision {
-    if (this.isProbe(request.method, request.path)) return PROBE;
+    return this.isProbe(request.method, request.path) ? PROBE : this.decideHost(request);
+  }
 
+  decideHost(request: HostRequest): HostDecision {
     const { host, hostHeaders, authority } = request;
     if (hostHeaders !== undefined && hostHeaders.length > 1) {
       return malformed(hostHeaders.join(', '), `Host sent ${hostHeaders.length} times`, 'Host');
@@ -224,15 +238,15 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     if (rewrittenByProxy) {
       fix =
         `the trusted proxy sent Host '${name}' (an upstream name, as nginx's default 'proxy_set_header Host $proxy_host' does): ` +
-        `add '${name}' to the allowed hosts, or have the proxy pass the original Host ('proxy_set_header Host $host')`;
+        `add '${name}' to ${this.listName}, or have the proxy pass the original Host ('proxy_set_header Host $host')`;
     } else {
       const ports = parsed.port === 0 ? [] : this.allowlist.portsListedFor(parsed);
       fix =
         ports.length > 0
-          ? `add '${name}:${parsed.port}' (or '${name}' for any port) to the allowed hosts; it is listed for port ${ports.join(', ')} only`
-          : `add '${name}' to the allowed hosts`;
+          ? `add '${name}:${parsed.port}' (or '${name}' for any port) to ${this.listName}; it is listed for port ${ports.join(', ')} only`
+          : `add '${name}' to ${this.listName}`;
     }
-    return { kind: 'reject-disallowed', value, reason: 'well-formed but matches no entry of the allowed hosts', fix, source };
+    return { kind: 'reject-disallowed', value, reason: `well-formed but matches no entry of ${this.listName}`, fix, source };
   }
 }
 
