@@ -60,7 +60,7 @@ describe('production: settings that stop the demo, and say which setting to give
       'upgate-demo: not starting.\n' +
         'upgate: invalid settings (1 problem):\n' +
         '  - allowed hosts: are empty, which only development allows (NODE_ENV is "production"); ' +
-        'give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in the Kamal deploy file given as deployFile\n',
+        'give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })\n',
     );
   });
 

@@ -31,10 +31,10 @@ describe('loadSettings: defaults', () => {
 
   it('refuses an empty allowlist outside development, naming every setting that can fill it', () => {
     expect(problemLines(() => loadSettings({ env: { NODE_ENV: 'production' } }))).toEqual([
-      'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in the Kamal deploy file given as deployFile',
+      'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
     ]);
     expect(problemLines(() => loadSettings({ env: {}, options: { environment: 'test' } }))).toEqual([
-      'allowed hosts: are empty, which only development allows (environment is "test"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in the Kamal deploy file given as deployFile',
+      'allowed hosts: are empty, which only development allows (environment is "test"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
     ]);
   });
 

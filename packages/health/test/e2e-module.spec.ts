@@ -152,7 +152,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     expect(await messageOf(NestFactory.create(TypoModule, createAdapter(adapter), { logger: false, abortOnError: false }))).toBe(
       [
         'upgate: invalid settings (4 problems):',
-        '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in the Kamal deploy file given as deployFile',
+        '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
         '  - allowedHost: is not a HealthModule option; did you mean allowedHosts?',
         '  - probeTimeout: is not a HealthModule option; did you mean probeTimeoutMs?',
         '  - colour: is not a HealthModule option; the options are allowedHosts, probePaths, trustProxy, rejectStatus, environment, port, probes, probeTimeoutMs, probeCacheMs, probeDetails, shutdownDelayMs, rejectLogWindowMs, logger',
@@ -164,7 +164,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     @Module({ imports: [HealthModule.forRootAsync({ useFactory: () => ({ environment: 'production' }) })] })
     class EmptyModule {}
     expect(await messageOf(NestFactory.create(EmptyModule, createAdapter(adapter), { logger: false, abortOnError: false }))).toBe(
-      'upgate: invalid settings (1 problem):\n  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in the Kamal deploy file given as deployFile',
+      'upgate: invalid settings (1 problem):\n  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
     );
   });
 

@@ -153,7 +153,7 @@ export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
 
 function emptyAllowlist(environment: string, merged: Merged, deployFile: string | false | undefined): ConfigProblem {
   const where = merged.from.get('environment')?.name ?? `environment (default "${DEFAULT_ENVIRONMENT}")`;
-  const deploy = typeof deployFile === 'string' ? `proxy.host in ${deployFile}` : 'proxy.host in the Kamal deploy file given as deployFile';
+  const deploy = typeof deployFile === 'string' ? `proxy.host in ${deployFile}` : 'proxy.host in a Kamal deploy file read with loadSettings({ deployFile })';
   return {
     setting: 'allowed hosts',
     value: '',
