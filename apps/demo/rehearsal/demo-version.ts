@@ -49,7 +49,8 @@ export class DemoVersion {
     this.deployFile = join(options.dir, options.name, 'config', 'deploy.yml');
     const original = readFileSync(DEPLOY_YML, 'utf8');
     const withPort = original.replace(/app_port: (&\w+ )?\d+/, `app_port: $1${options.port}`);
-    if (withPort === original) throw new RehearsalError(`${DEPLOY_YML} has no proxy.app_port to set: update the rehearsal`);
+    if (withPort === original)
+      throw new RehearsalError(`${DEPLOY_YML} has no proxy.app_port to set: update the rehearsal`);
     writeFileSync(this.deployFile, options.editDeploy ? options.editDeploy(withPort) : withPort);
   }
 
@@ -66,7 +67,13 @@ export class DemoVersion {
     this.startedAt = performance.now();
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', NODE_ENV: 'production', DEPLOY_FILE: this.deployFile, ...this.options.env },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NO_COLOR: '1',
+        NODE_ENV: 'production',
+        DEPLOY_FILE: this.deployFile,
+        ...this.options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     track(child);
@@ -87,8 +94,10 @@ export class DemoVersion {
   async started(timeoutMs = 30_000): Promise<void> {
     const until = performance.now() + timeoutMs;
     while (!this.output.includes('trusts X-Forwarded-Host from')) {
-      if (this.exit) throw new RehearsalError(`${this.name} exited during start-up (${describeExit(this.exit)}):\n${this.output}`);
-      if (performance.now() > until) throw new RehearsalError(`${this.name} printed no start-up lines within ${timeoutMs} ms:\n${this.output}`);
+      if (this.exit)
+        throw new RehearsalError(`${this.name} exited during start-up (${describeExit(this.exit)}):\n${this.output}`);
+      if (performance.now() > until)
+        throw new RehearsalError(`${this.name} printed no start-up lines within ${timeoutMs} ms:\n${this.output}`);
       await sleep(50);
     }
   }
@@ -98,7 +107,10 @@ export class DemoVersion {
   }
 
   /** Sends a signal and waits (at most `timeoutMs`) for the exit. */
-  async stop(signal: NodeJS.Signals, timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  async stop(
+    signal: NodeJS.Signals,
+    timeoutMs = 15_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
     if (!this.child || !this.exitPromise) throw new RehearsalError(`${this.name} was never started`);
     const began = performance.now();
     if (!this.exit) this.child.kill(signal);

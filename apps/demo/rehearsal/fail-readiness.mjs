@@ -5,7 +5,8 @@
 import { MemoryHealthIndicator } from '@nestjs/terminus';
 
 const checkHeap = MemoryHealthIndicator.prototype.checkHeap;
-if (typeof checkHeap !== 'function') throw new Error('fail-readiness: MemoryHealthIndicator.checkHeap is gone; @nestjs/terminus changed');
+if (typeof checkHeap !== 'function')
+  throw new Error('fail-readiness: MemoryHealthIndicator.checkHeap is gone; @nestjs/terminus changed');
 MemoryHealthIndicator.prototype.checkHeap = function checkHeapAgainstOneByte(key) {
   return checkHeap.call(this, key, 1);
 };

@@ -65,8 +65,12 @@ export async function ensureHaproxy(log: (line: string) => void): Promise<{ bina
         '  sudo apt-get update && sudo apt-get install -y haproxy        (Debian/Ubuntu; HAProxy 2.6 or later)',
     );
   }
-  log('HAProxy is missing: installing Debian\'s package (apt-get install -y haproxy)');
-  const apt = { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 };
+  log("HAProxy is missing: installing Debian's package (apt-get install -y haproxy)");
+  const apt = {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+  };
   try {
     await run('apt-get', ['install', '-y', '-q', 'haproxy'], apt);
   } catch {
@@ -75,7 +79,10 @@ export async function ensureHaproxy(log: (line: string) => void): Promise<{ bina
     await run('apt-get', ['install', '-y', '-q', 'haproxy'], apt);
   }
   const installed = await findHaproxy();
-  if (!installed) throw new RehearsalError('apt-get installed haproxy, but no haproxy binary was found on PATH, /usr/sbin or /usr/local/sbin');
+  if (!installed)
+    throw new RehearsalError(
+      'apt-get installed haproxy, but no haproxy binary was found on PATH, /usr/sbin or /usr/local/sbin',
+    );
   return installed;
 }
 
@@ -87,8 +94,11 @@ async function findHaproxy(): Promise<{ binary: string; version: string } | unde
       const { stdout } = await run(binary, ['-v'], { timeout: 10_000 });
       const version = stdout.split('\n')[0] ?? stdout;
       const match = /version (\d+)\.(\d+)/.exec(version);
-      if (match && (Number(match[1]) > 2 || (Number(match[1]) === 2 && Number(match[2]) >= 2))) return { binary, version };
-      throw new RehearsalError(`${version.trim()} is too old: the rehearsal needs HAProxy 2.2 or later (http-check send); Debian 12 has 2.6`);
+      if (match && (Number(match[1]) > 2 || (Number(match[1]) === 2 && Number(match[2]) >= 2)))
+        return { binary, version };
+      throw new RehearsalError(
+        `${version.trim()} is too old: the rehearsal needs HAProxy 2.2 or later (http-check send); Debian 12 has 2.6`,
+      );
     } catch (error) {
       if (error instanceof RehearsalError) throw error;
     }
@@ -122,7 +132,9 @@ export function haproxyConfig(options: { frontendPort: number; socket: string; t
     '  default_backend be',
     'backend be',
     '  balance roundrobin',
-    ...targets.map((t) => `  server ${t.name} 127.0.0.1:${t.port} track chk_${t.name}/${t.name}${t.disabled ? ' disabled' : ''}`),
+    ...targets.map(
+      (t) => `  server ${t.name} 127.0.0.1:${t.port} track chk_${t.name}/${t.name}${t.disabled ? ' disabled' : ''}`,
+    ),
   ];
   for (const t of targets) {
     lines.push(
@@ -160,7 +172,12 @@ export class Haproxy {
   }
 
   /** Writes the configuration into `dir`, checks it, and starts HAProxy in the foreground. */
-  static async start(binary: string, dir: string, options: { frontendPort: number; targets: readonly Target[] }, track: (child: ChildProcess) => void): Promise<Haproxy> {
+  static async start(
+    binary: string,
+    dir: string,
+    options: { frontendPort: number; targets: readonly Target[] },
+    track: (child: ChildProcess) => void,
+  ): Promise<Haproxy> {
     const socket = join(dir, 'haproxy.sock');
     const config = join(dir, 'haproxy.cfg');
     writeFileSync(config, haproxyConfig({ ...options, socket }));
@@ -168,19 +185,23 @@ export class Haproxy {
       await run(binary, ['-c', '-q', '-f', config], { timeout: 10_000 });
     } catch (error) {
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-      throw new RehearsalError(`HAProxy refused the rehearsal's configuration (${config}):\n${stdout ?? ''}${stderr ?? ''}`);
+      throw new RehearsalError(
+        `HAProxy refused the rehearsal's configuration (${config}):\n${stdout ?? ''}${stderr ?? ''}`,
+      );
     }
     const child = spawn(binary, ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     const proxy = new Haproxy(child, socket);
     const until = performance.now() + 5000;
     for (;;) {
-      if (proxy.exitCode !== undefined) throw new RehearsalError(`HAProxy exited at start-up (status ${proxy.exitCode}):\n${proxy.output}`);
+      if (proxy.exitCode !== undefined)
+        throw new RehearsalError(`HAProxy exited at start-up (status ${proxy.exitCode}):\n${proxy.output}`);
       try {
         await proxy.command('show info');
         return proxy;
       } catch {
-        if (performance.now() > until) throw new RehearsalError(`HAProxy's runtime API (${socket}) did not answer within 5 s:\n${proxy.output}`);
+        if (performance.now() > until)
+          throw new RehearsalError(`HAProxy's runtime API (${socket}) did not answer within 5 s:\n${proxy.output}`);
         await sleep(50);
       }
     }

@@ -112,11 +112,17 @@ class Rehearsal {
     // HAProxy assumes a server is up until its first check: wait for the first real verdicts.
     await waitFor(`v1's first passing health check and v2's first failing one (${scenario})`, 5000, async () => {
       const stats = await proxy.stats();
-      return stats.get('chk_v1/v1')?.checkStatus === 'L7OK' && stats.get('be/v1')?.status === 'UP' && stats.get('chk_v2/v2')?.status.startsWith('DOWN') === true;
+      return (
+        stats.get('chk_v1/v1')?.checkStatus === 'L7OK' &&
+        stats.get('be/v1')?.status === 'UP' &&
+        stats.get('chk_v2/v2')?.status.startsWith('DOWN') === true
+      );
     });
     const host = deploy(first).hosts[0];
     if (!host) throw new RehearsalError(`${first.deployFile} has no proxy host to send the load to`);
-    this.log(`${scenario}: v1 serves on :${first.port} (container ${first.containerId}), HAProxy on 127.0.0.1:${frontendPort}; load: ${CONNECTIONS} connections, GET ${PATH}, Host ${host}`);
+    this.log(
+      `${scenario}: v1 serves on :${first.port} (container ${first.containerId}), HAProxy on 127.0.0.1:${frontendPort}; load: ${CONNECTIONS} connections, GET ${PATH}, Host ${host}`,
+    );
     return { proxy, v1: first, v2: second, frontendPort: frontendPort as number, host };
   }
 
@@ -144,7 +150,12 @@ class Rehearsal {
   /** Ends every process still running (HAProxy and node) and removes the temporary files. */
   async cleanUp(): Promise<void> {
     await Promise.all(this.proxies.map((proxy) => proxy.stop().catch(() => undefined)));
-    const exits = [...this.children].map((child) => new Promise((done) => (child.exitCode !== null || child.signalCode !== null ? done(undefined) : child.once('exit', done))));
+    const exits = [...this.children].map(
+      (child) =>
+        new Promise((done) =>
+          child.exitCode !== null || child.signalCode !== null ? done(undefined) : child.once('exit', done),
+        ),
+    );
     for (const child of this.children) child.kill('SIGKILL');
     await Promise.race([Promise.all(exits), sleep(5000)]);
     rmSync(this.dir, { recursive: true, force: true });
@@ -193,10 +204,28 @@ async function deploy(r: Rehearsal): Promise<void> {
   await sleep(STEADY_MS);
   r.log(`${scenario}: starting v2 on :${s.v2.port} (container ${s.v2.containerId})`);
   const { healthyAfterMs, requestsBeforeHealthy } = await r.startV2(s);
-  r.expect(scenario, 'v2 passes its health check within the deploy timeout', healthyAfterMs !== undefined, healthyAfterMs !== undefined ? `after ${ms(healthyAfterMs)}` : `not within ${ms(DEPLOY_TIMEOUT_MS)}\n${s.v2.text()}`);
-  r.expect(scenario, 'v2 gets no traffic before its health check passes', requestsBeforeHealthy === 0, `${requestsBeforeHealthy} requests`);
+  r.expect(
+    scenario,
+    'v2 passes its health check within the deploy timeout',
+    healthyAfterMs !== undefined,
+    healthyAfterMs !== undefined
+      ? `after ${ms(healthyAfterMs)}`
+      : `not within ${ms(DEPLOY_TIMEOUT_MS)}\n${s.v2.text()}`,
+  );
+  r.expect(
+    scenario,
+    'v2 gets no traffic before its health check passes',
+    requestsBeforeHealthy === 0,
+    `${requestsBeforeHealthy} requests`,
+  );
   if (healthyAfterMs === undefined) {
-    r.rows.push({ scenario, load: await load.stop(), v2Healthy: 'never', v2Requests: (await s.proxy.stat('be/v2')).stot, note: 'deploy failed' });
+    r.rows.push({
+      scenario,
+      load: await load.stop(),
+      v2Healthy: 'never',
+      v2Requests: (await s.proxy.stat('be/v2')).stot,
+      note: 'deploy failed',
+    });
     return;
   }
   // kamal-proxy: traffic to the new target, the old one drained, then stopped.
@@ -206,32 +235,73 @@ async function deploy(r: Rehearsal): Promise<void> {
   const drainedMs = performance.now() - drainBegan;
   const stop = await s.v1.stop('SIGTERM');
   await s.proxy.setState('be/v1', 'maint');
-  r.expect(scenario, 'v1 exits 0 on SIGTERM after the drain', stop.code === 0 && stop.signal === null, `${describeExit(stop)} ${ms(stop.ms)} after SIGTERM (drained in ${ms(drainedMs)})`);
+  r.expect(
+    scenario,
+    'v1 exits 0 on SIGTERM after the drain',
+    stop.code === 0 && stop.signal === null,
+    `${describeExit(stop)} ${ms(stop.ms)} after SIGTERM (drained in ${ms(drainedMs)})`,
+  );
   await sleep(STEADY_MS);
   const figures = await load.stop();
   const stats = await s.proxy.stats();
   const v1Requests = stats.get('be/v1')?.stot ?? 0;
   const v2Requests = stats.get('be/v2')?.stot ?? 0;
-  r.expect(scenario, 'no request fails and none gets a non-2xx answer', figures.failed === 0 && figures.non2xx === 0, `${loadLine(figures)}${figures.errors.length ? `; errors: ${figures.errors.join('; ')}` : ''}`);
-  r.expect(scenario, 'both versions served: v1 before the switch, v2 after', v1Requests > 0 && v2Requests > 0, `v1 ${v1Requests} requests, v2 ${v2Requests}`);
-  r.rows.push({ scenario, load: figures, v2Healthy: ms(healthyAfterMs), v2Requests, note: `v1 drained in ${ms(drainedMs)}, exited ${stop.code} ${ms(stop.ms)} after SIGTERM` });
+  r.expect(
+    scenario,
+    'no request fails and none gets a non-2xx answer',
+    figures.failed === 0 && figures.non2xx === 0,
+    `${loadLine(figures)}${figures.errors.length ? `; errors: ${figures.errors.join('; ')}` : ''}`,
+  );
+  r.expect(
+    scenario,
+    'both versions served: v1 before the switch, v2 after',
+    v1Requests > 0 && v2Requests > 0,
+    `v1 ${v1Requests} requests, v2 ${v2Requests}`,
+  );
+  r.rows.push({
+    scenario,
+    load: figures,
+    v2Healthy: ms(healthyAfterMs),
+    v2Requests,
+    note: `v1 drained in ${ms(drainedMs)}, exited ${stop.code} ${ms(stop.ms)} after SIGTERM`,
+  });
 }
 
 /** A v2 that never passes its check: it must get no traffic, and v1 must serve throughout. */
-async function abandonedDeploy(r: Rehearsal, scenario: string, v1: Partial<VersionOptions>, v2: Partial<VersionOptions>, expectedExit: (exit: { code: number | null; signal: NodeJS.Signals | null }) => string | undefined): Promise<void> {
+async function abandonedDeploy(
+  r: Rehearsal,
+  scenario: string,
+  v1: Partial<VersionOptions>,
+  v2: Partial<VersionOptions>,
+  expectedExit: (exit: { code: number | null; signal: NodeJS.Signals | null }) => string | undefined,
+): Promise<void> {
   const s = await r.stage(scenario, v1, v2);
   const load = new Load({ port: s.frontendPort, host: s.host, path: PATH, connections: CONNECTIONS, maxSeconds: 60 });
   await sleep(STEADY_MS);
-  r.log(`${scenario}: starting v2 on :${s.v2.port} (container ${s.v2.containerId}); deploy timeout ${ms(DEPLOY_TIMEOUT_MS)}`);
+  r.log(
+    `${scenario}: starting v2 on :${s.v2.port} (container ${s.v2.containerId}); deploy timeout ${ms(DEPLOY_TIMEOUT_MS)}`,
+  );
   const { healthyAfterMs, requestsBeforeHealthy } = await r.startV2(s);
   const check = await s.proxy.stat('chk_v2/v2');
-  r.expect(scenario, 'v2 never passes its health check', healthyAfterMs === undefined, healthyAfterMs === undefined ? `last check ${check.checkStatus} ${check.checkCode}`.trim() : `it passed after ${ms(healthyAfterMs)}`);
+  r.expect(
+    scenario,
+    'v2 never passes its health check',
+    healthyAfterMs === undefined,
+    healthyAfterMs === undefined
+      ? `last check ${check.checkStatus} ${check.checkCode}`.trim()
+      : `it passed after ${ms(healthyAfterMs)}`,
+  );
   // The deploy is abandoned: v2 leaves the proxy and is stopped; v1 stays.
   await s.proxy.setState('be/v2', 'maint');
   const exit = s.v2.exited ?? (await s.v2.stop('SIGTERM'));
   const exitProblem = expectedExit(exit);
   const said = refusal(s.v2.text());
-  r.expect(scenario, 'v2 ends as expected', exitProblem === undefined, `${exitProblem ?? describeExit(exit)}${said ? `; it said: ${said}` : ''}`);
+  r.expect(
+    scenario,
+    'v2 ends as expected',
+    exitProblem === undefined,
+    `${exitProblem ?? describeExit(exit)}${said ? `; it said: ${said}` : ''}`,
+  );
   await sleep(STEADY_MS);
   const figures = await load.stop();
   const v2Requests = (await s.proxy.stat('be/v2')).stot;
@@ -243,7 +313,13 @@ async function abandonedDeploy(r: Rehearsal, scenario: string, v1: Partial<Versi
     figures.failed === 0 && figures.non2xx === 0 && served.status === 'UP' && s.v1.exited === undefined,
     `${loadLine(figures)}; v1 ${served.status}, ${served.stot} requests`,
   );
-  r.rows.push({ scenario, load: figures, v2Healthy: `never (${check.checkStatus} ${check.checkCode})`.replace(' )', ')'), v2Requests, note: `abandoned after ${ms(DEPLOY_TIMEOUT_MS)}; v2 ${describeExit(exit)}` });
+  r.rows.push({
+    scenario,
+    load: figures,
+    v2Healthy: `never (${check.checkStatus} ${check.checkCode})`.replace(' )', ')'),
+    v2Requests,
+    note: `abandoned after ${ms(DEPLOY_TIMEOUT_MS)}; v2 ${describeExit(exit)}`,
+  });
 }
 
 async function sigkill(r: Rehearsal): Promise<void> {
@@ -273,7 +349,13 @@ async function sigkill(r: Rehearsal): Promise<void> {
     bad <= CONNECTIONS,
     `${loadLine(figures)} (${afterKill} after the kill); HAProxy retried ${(v1?.wretr ?? 0) + (v2?.wretr ?? 0)} and redispatched ${(v1?.wredis ?? 0) + (v2?.wredis ?? 0)} times; v1 marked down ${ms(detectedMs)} after the kill`,
   );
-  r.rows.push({ scenario, load: figures, v2Healthy: ms(healthyAfterMs), v2Requests: v2?.stot ?? 0, note: `v1 down after ${ms(detectedMs)}; ${v1?.wretr ?? 0} retries, ${v1?.wredis ?? 0} redispatches` });
+  r.rows.push({
+    scenario,
+    load: figures,
+    v2Healthy: ms(healthyAfterMs),
+    v2Requests: v2?.stot ?? 0,
+    note: `v1 down after ${ms(detectedMs)}; ${v1?.wretr ?? 0} retries, ${v1?.wredis ?? 0} redispatches`,
+  });
 }
 
 /** The problem lines of a demo that refused to start (`  - SETTING: ...`), joined. */
@@ -287,9 +369,18 @@ function refusal(output: string): string {
 
 function summary(r: Rehearsal): void {
   const header = ['scenario', 'sent', 'failed', 'non-2xx', 'v2 healthy after', 'to v2', 'notes'];
-  const rows = r.rows.map((row) => [row.scenario, String(row.load.sent), String(row.load.failed), String(row.load.non2xx), row.v2Healthy, String(row.v2Requests), row.note]);
+  const rows = r.rows.map((row) => [
+    row.scenario,
+    String(row.load.sent),
+    String(row.load.failed),
+    String(row.load.non2xx),
+    row.v2Healthy,
+    String(row.v2Requests),
+    row.note,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const format = (cells: readonly string[]): string => `| ${cells.map((cell, i) => (i >= 1 && i <= 3 || i === 5 ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(' | ')} |`;
+  const format = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, i) => ((i >= 1 && i <= 3) || i === 5 ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(' | ')} |`;
   const lines = [format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(format)];
   const failed = r.checks.filter((c) => !c.ok);
   process.stdout.write(
@@ -326,7 +417,10 @@ async function main(): Promise<number> {
       // v2's deploy file makes the proxy check readiness (/ready: heap and disk), which fails.
       { editDeploy: (text) => text.replace(/path: \/up\b/, 'path: /ready'), nodeArgs: preload(FAIL_READINESS) },
       // Abandoned, it is stopped like any container: SIGTERM, and a graceful exit.
-      (exit) => (exit.code === 0 && exit.signal === null ? undefined : `expected exit 0 after SIGTERM, got ${describeExit(exit)}`),
+      (exit) =>
+        exit.code === 0 && exit.signal === null
+          ? undefined
+          : `expected exit 0 after SIGTERM, got ${describeExit(exit)}`,
     );
     await abandonedDeploy(
       r,
@@ -334,11 +428,23 @@ async function main(): Promise<number> {
       {},
       // A setting that stops the app before it listens (the bad-settings tests cover the message).
       { env: { ALLOWED_HOSTS: 'https://demo.example.com/' } },
-      (exit) => (exit.code === 1 && exit.signal === null ? undefined : `expected exit status 1 at start-up, got ${describeExit(exit)}`),
+      (exit) =>
+        exit.code === 1 && exit.signal === null
+          ? undefined
+          : `expected exit status 1 at start-up, got ${describeExit(exit)}`,
     );
     await sigkill(r);
   } catch (error) {
-    r.expect('rehearsal', 'runs to the end', false, error instanceof RehearsalError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error));
+    r.expect(
+      'rehearsal',
+      'runs to the end',
+      false,
+      error instanceof RehearsalError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error),
+    );
   } finally {
     await r.cleanUp();
     clearTimeout(watchdog);

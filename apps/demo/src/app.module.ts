@@ -31,7 +31,12 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [ItemsController, PasswordResetController, WorkController, ...(settings.adminHosts.length > 0 ? [adminController(settings.adminHosts)] : [])],
+      controllers: [
+        ItemsController,
+        PasswordResetController,
+        WorkController,
+        ...(settings.adminHosts.length > 0 ? [adminController(settings.adminHosts)] : []),
+      ],
       providers: [ItemsService, { provide: DEMO_SETTINGS, useValue: settings }],
     };
   }

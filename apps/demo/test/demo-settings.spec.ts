@@ -39,7 +39,11 @@ describe('development', () => {
     const settings = loadDemoSettings({ DEPLOY_FILE: DEPLOY_YML, PORT: '4000', ALLOWED_HOSTS: 'localhost' });
     expect(settings.port).toBe(4000);
     expect(settings.upgate.allowedHosts).toEqual(['localhost']);
-    expect(settings.origins).toEqual({ allowedHosts: 'ALLOWED_HOSTS', probePaths: expect.stringContaining('proxy.healthcheck.path'), port: 'PORT' });
+    expect(settings.origins).toEqual({
+      allowedHosts: 'ALLOWED_HOSTS',
+      probePaths: expect.stringContaining('proxy.healthcheck.path'),
+      port: 'PORT',
+    });
   });
 
   it("runs on upgate's defaults without a deploy file", () => {
@@ -51,7 +55,9 @@ describe('development', () => {
   });
 
   it('still reports a bad variable', () => {
-    expect(problemsOf({ DEPLOY_FILE: DEPLOY_YML, PORT: 'eighty' })).toEqual(['PORT: must be an integer port from 1 to 65535, e.g. 3000']);
+    expect(problemsOf({ DEPLOY_FILE: DEPLOY_YML, PORT: 'eighty' })).toEqual([
+      'PORT: must be an integer port from 1 to 65535, e.g. 3000',
+    ]);
   });
 });
 
@@ -67,21 +73,32 @@ describe('production', () => {
 
   it('merges the destination overlay (DEPLOY_DESTINATION), as kamal -d does', () => {
     const file = deployCopy();
-    writeFileSync(join(dirname(file), 'deploy.staging.yml'), 'proxy:\n  hosts:\n    - staging.example.com\n    - admin.staging.example.com\n');
+    writeFileSync(
+      join(dirname(file), 'deploy.staging.yml'),
+      'proxy:\n  hosts:\n    - staging.example.com\n    - admin.staging.example.com\n',
+    );
     const settings = loadDemoSettings({ NODE_ENV: 'production', DEPLOY_FILE: file, DEPLOY_DESTINATION: 'staging' });
     expect(settings.upgate.allowedHosts).toEqual(['staging.example.com', 'admin.staging.example.com']);
     expect(settings.adminHosts).toEqual(['admin.staging.example.com']);
   });
 
   it('refuses an ALLOWED_HOSTS that leaves out a proxy host', () => {
-    const [problem] = problemsOf({ NODE_ENV: 'production', DEPLOY_FILE: DEPLOY_YML, ALLOWED_HOSTS: 'demo.example.com' });
-    expect(problem).toMatch(/^ALLOWED_HOSTS: does not allow "admin\.demo\.example\.com", which kamal-proxy routes to this app/);
+    const [problem] = problemsOf({
+      NODE_ENV: 'production',
+      DEPLOY_FILE: DEPLOY_YML,
+      ALLOWED_HOSTS: 'demo.example.com',
+    });
+    expect(problem).toMatch(
+      /^ALLOWED_HOSTS: does not allow "admin\.demo\.example\.com", which kamal-proxy routes to this app/,
+    );
   });
 
   it('reports a deploy file Kamal would reject, with its file and line', () => {
     const file = deployCopy((text) => replace(text, '  healthcheck:\n', '  helthcheck:\n'));
     expect(problemsOf({ NODE_ENV: 'production', DEPLOY_FILE: file })).toEqual([
-      expect.stringMatching(/:25: proxy\.helthcheck: is not a Kamal proxy setting \(Kamal rejects unknown keys\); did you mean healthcheck\?$/),
+      expect.stringMatching(
+        /:25: proxy\.helthcheck: is not a Kamal proxy setting \(Kamal rejects unknown keys\); did you mean healthcheck\?$/,
+      ),
     ]);
   });
 });

@@ -15,11 +15,23 @@ import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { readKamalDeployFile } from '@upgate/config';
-import { DISALLOWED_HOST_MESSAGE, MALFORMED_HOST_MESSAGE, REJECTION_LOG_LINES_PER_WINDOW, DEFAULT_REJECT_LOG_WINDOW_MS } from '@upgate/health';
+import {
+  DISALLOWED_HOST_MESSAGE,
+  MALFORMED_HOST_MESSAGE,
+  REJECTION_LOG_LINES_PER_WINDOW,
+  DEFAULT_REJECT_LOG_WINDOW_MS,
+} from '@upgate/health';
 import { READINESS_PATH } from '../src/settings/demo-settings.js';
 import { CountedDemo, type DemoStats, type Exit, hasId } from './fuzz/counted-demo.js';
 import { type FuzzRequest, FuzzRequestGenerator, isProbeTarget } from './fuzz/fuzz-requests.js';
-import { type Outcome, type RawConnection, type RawResponse, sendAll, sendSlowly, stall } from './fuzz/raw-http-client.js';
+import {
+  type Outcome,
+  type RawConnection,
+  type RawResponse,
+  sendAll,
+  sendSlowly,
+  stall,
+} from './fuzz/raw-http-client.js';
 import { SeededRandom } from './fuzz/seeded-random.js';
 import { cleanUp, deployCopy, freePort, get, withAppPort } from './support/demo-process.js';
 
@@ -104,7 +116,11 @@ beforeAll(async () => {
       }
       // At most 400 bytes, 2 every 30 ms: each is sent within 6 s, well inside its 20 s.
       const slowDone = Promise.all(
-        slowRequests.slice(0, SLOW_REQUESTS).map((request) => sendSlowly(port, request, { chunkBytes: r.int(2, 6), delayMs: r.int(10, 30), timeoutMs: 20_000 })),
+        slowRequests
+          .slice(0, SLOW_REQUESTS)
+          .map((request) =>
+            sendSlowly(port, request, { chunkBytes: r.int(2, 6), delayMs: r.int(10, 30), timeoutMs: 20_000 }),
+          ),
       );
       const abandoned = slowRequests.slice(SLOW_REQUESTS);
       const abandonedDone = Promise.all(
@@ -120,11 +136,21 @@ beforeAll(async () => {
       const slow = await slowDone;
       await abandonedDone;
       // The stalled connections are still held: the demo must answer a prober meanwhile.
-      const probe = await get(port, probePaths[0] as string, { host: `7c7168a662c1:${port}`, headers: { 'User-Agent': 'kamal-proxy' } });
+      const probe = await get(port, probePaths[0] as string, {
+        host: `7c7168a662c1:${port}`,
+        headers: { 'User-Agent': 'kamal-proxy' },
+      });
       const stalledClosedByServer = stalled.filter((connection) => !connection.usable).length;
       for (const connection of stalled) connection.destroy();
       await Promise.all(stalled.map((connection) => connection.closed));
-      return { outcomes, slow, stalledIds: [...stalledIds, ...abandoned.map((request) => request.id)], stalledClosedByServer, probeStatus: probe.status, ms };
+      return {
+        outcomes,
+        slow,
+        stalledIds: [...stalledIds, ...abandoned.map((request) => request.id)],
+        stalledClosedByServer,
+        probeStatus: probe.status,
+        ms,
+      };
     };
 
     const warmUp = await round(WARM_UP);
@@ -166,20 +192,37 @@ function headerEnd(request: FuzzRequest): number {
 
 /** The layer's own rejection: the status and exact plain-text body of spec rule 4 (for HEAD, its length), and the connection closed. */
 function isLayerRejection(response: RawResponse, method: string): boolean {
-  const bodies = [`${STATUS_CODES[response.status]}: ${DISALLOWED_HOST_MESSAGE}\n`, ...(response.status === 400 ? [`${MALFORMED_HOST_MESSAGE}\n`] : [])];
+  const bodies = [
+    `${STATUS_CODES[response.status]}: ${DISALLOWED_HOST_MESSAGE}\n`,
+    ...(response.status === 400 ? [`${MALFORMED_HOST_MESSAGE}\n`] : []),
+  ];
   const body = response.body.toString('latin1');
-  const matches = method === 'HEAD' ? body === '' && bodies.some((b) => String(Buffer.byteLength(b)) === response.headers['content-length']) : bodies.includes(body);
-  return matches && response.headers['content-type'] === 'text/plain; charset=utf-8' && response.headers['cache-control'] === 'no-store' && response.close;
+  const matches =
+    method === 'HEAD'
+      ? body === '' && bodies.some((b) => String(Buffer.byteLength(b)) === response.headers['content-length'])
+      : bodies.includes(body);
+  return (
+    matches &&
+    response.headers['content-type'] === 'text/plain; charset=utf-8' &&
+    response.headers['cache-control'] === 'no-store' &&
+    response.close
+  );
 }
 
 /** Node's HTTP parser refusing the bytes (default `clientError` handling): a bare status, no body, connection closed. */
 function isParserRejection(response: RawResponse): boolean {
-  return (response.status === 400 || response.status === 431) && response.body.length === 0 && response.headers['content-type'] === undefined && response.close;
+  return (
+    (response.status === 400 || response.status === 431) &&
+    response.body.length === 0 &&
+    response.headers['content-type'] === undefined &&
+    response.close
+  );
 }
 
 /** A probe response of the layer: JSON with a status, never cached. */
 function isProbeAnswer(response: RawResponse, method: string): boolean {
-  if ((response.status !== 200 && response.status !== 503) || response.headers['cache-control'] !== 'no-store') return false;
+  if ((response.status !== 200 && response.status !== 503) || response.headers['cache-control'] !== 'no-store')
+    return false;
   if (method === 'HEAD') return response.body.length === 0;
   try {
     return typeof (JSON.parse(response.body.toString('utf8')) as { status?: unknown }).status === 'string';
@@ -202,11 +245,16 @@ function verdict(outcome: Outcome, reached: Uint8Array): Verdict {
 function problemWith(outcome: Outcome, reached: Uint8Array, probePaths: readonly string[]): string | undefined {
   const { request, response } = outcome;
   const seen = verdict(outcome, reached);
-  if (response && response.status >= 500 && !(seen === 'probe answer' && isProbeTarget(request.method, pathOf(request), [READINESS_PATH]))) {
+  if (
+    response &&
+    response.status >= 500 &&
+    !(seen === 'probe answer' && isProbeTarget(request.method, pathOf(request), [READINESS_PATH]))
+  ) {
     return `answered ${response.status}`;
   }
   if (seen === 'unexplained') return 'neither the app nor the layer nor the parser answered it as such';
-  if (seen === 'probe answer' && !isProbeTarget(request.method, pathOf(request), probePaths)) return 'got a probe answer on a path that is not a probe path';
+  if (seen === 'probe answer' && !isProbeTarget(request.method, pathOf(request), probePaths))
+    return 'got a probe answer on a path that is not a probe path';
   switch (request.expect) {
     case 'app':
       return seen === 'app' ? undefined : `expected to reach the app, got ${seen}`;
@@ -236,12 +284,28 @@ function warnLines(output: string): string[] {
 function report(r: Run): void {
   const table = new Map<string, Record<Verdict | 'sent', number>>();
   for (const outcome of [...r.outcomes, ...r.slow]) {
-    const row = table.get(outcome.request.category) ?? { sent: 0, app: 0, 'probe answer': 0, 'layer rejection': 0, 'parser rejection': 0, 'no answer': 0, unexplained: 0 };
+    const row = table.get(outcome.request.category) ?? {
+      sent: 0,
+      app: 0,
+      'probe answer': 0,
+      'layer rejection': 0,
+      'parser rejection': 0,
+      'no answer': 0,
+      unexplained: 0,
+    };
     row.sent++;
     row[verdict(outcome, r.reached)]++;
     table.set(outcome.request.category, row);
   }
-  const columns = ['sent', 'app', 'probe answer', 'layer rejection', 'parser rejection', 'no answer', 'unexplained'] as const;
+  const columns = [
+    'sent',
+    'app',
+    'probe answer',
+    'layer rejection',
+    'parser rejection',
+    'no answer',
+    'unexplained',
+  ] as const;
   const lines = [
     `fuzz: seed ${SEED} (FUZZ_SEED=${SEED} replays it)`,
     `fuzz: ${r.outcomes.length} requests (${WARM_UP} warm-up + ${REQUESTS}) in ${Math.round(r.mainMs)} ms for the ${REQUESTS} (${Math.round((REQUESTS / r.mainMs) * 1000)} req/s), ` +
@@ -266,7 +330,9 @@ function report(r: Run): void {
 /** A request that broke its expectation, what it got, and why that is wrong. */
 function describeProblem(o: Outcome, r: Run): string {
   const { request, response } = o;
-  const got = response ? `${response.status} ${JSON.stringify(response.headers)} ${JSON.stringify(response.body.toString('latin1').slice(0, 200))}` : o.failure;
+  const got = response
+    ? `${response.status} ${JSON.stringify(response.headers)} ${JSON.stringify(response.body.toString('latin1').slice(0, 200))}`
+    : o.failure;
   return `#${request.id} ${request.category} [${request.expect}]: ${problemWith(o, r.reached, r.probePaths)}\n  ${JSON.stringify(request.bytes.toString('latin1').slice(0, 400))}\n  -> ${got}`;
 }
 
@@ -284,14 +350,22 @@ describe(`fuzz: ${WARM_UP + REQUESTS} generated requests over raw sockets agains
   it('never answers 5xx (a readiness probe reporting a failed check aside), and answers every request', () => {
     const problems = run.outcomes.filter((o) => problemWith(o, run.reached, run.probePaths) !== undefined);
     expect(problems.slice(0, 10).map((o) => describeProblem(o, run))).toEqual([]);
-    expect(run.outcomes.filter((o) => (o.response?.status ?? 0) >= 500 && !isProbeAnswer(o.response as RawResponse, o.request.method))).toHaveLength(0);
+    expect(
+      run.outcomes.filter(
+        (o) => (o.response?.status ?? 0) >= 500 && !isProbeAnswer(o.response as RawResponse, o.request.method),
+      ),
+    ).toHaveLength(0);
   });
 
   it('lets no rejected request reach app code: the layer rejections the client saw and the requests the app saw never overlap, and the counts agree', () => {
     const verdicts = run.outcomes.map((o) => verdict(o, run.reached));
     const layerRejected = run.outcomes.filter((_, i) => verdicts[i] === 'layer rejection');
-    const rejectedButReached = run.outcomes.filter((o) => o.response && isLayerRejection(o.response, o.request.method) && hasId(run.reached, o.request.id));
-    const probeButReached = run.outcomes.filter((o) => o.request.expect === 'probe' && hasId(run.reached, o.request.id));
+    const rejectedButReached = run.outcomes.filter(
+      (o) => o.response && isLayerRejection(o.response, o.request.method) && hasId(run.reached, o.request.id),
+    );
+    const probeButReached = run.outcomes.filter(
+      (o) => o.request.expect === 'probe' && hasId(run.reached, o.request.id),
+    );
     const appAnswers = [...run.outcomes, ...run.slow].filter((o) => verdict(o, run.reached) === 'app').length;
 
     expect(layerRejected.length).toBeGreaterThan(REQUESTS / 4);
@@ -309,7 +383,11 @@ describe(`fuzz: ${WARM_UP + REQUESTS} generated requests over raw sockets agains
     const probes = run.outcomes.filter((o) => o.request.expect === 'probe');
     expect(probes.length).toBeGreaterThan(REQUESTS / 10);
     expect(probes.filter((o) => verdict(o, run.reached) !== 'probe answer')).toHaveLength(0);
-    const lookAlikes = run.outcomes.filter((o) => o.request.category === 'probe look-alike path' && !isProbeTarget(o.request.method, pathOf(o.request), run.probePaths));
+    const lookAlikes = run.outcomes.filter(
+      (o) =>
+        o.request.category === 'probe look-alike path' &&
+        !isProbeTarget(o.request.method, pathOf(o.request), run.probePaths),
+    );
     expect(lookAlikes.length).toBeGreaterThan(REQUESTS / 20);
     expect(lookAlikes.filter((o) => verdict(o, run.reached) === 'probe answer')).toHaveLength(0);
   });
@@ -317,7 +395,11 @@ describe(`fuzz: ${WARM_UP + REQUESTS} generated requests over raw sockets agains
   it('builds password-reset links only from the checked host', () => {
     const resets = run.outcomes.filter((o) => o.request.resetHost !== undefined && o.response?.status === 202);
     expect(resets.length).toBeGreaterThan(100);
-    const wrong = resets.filter((o) => new URL((JSON.parse((o.response as RawResponse).body.toString('utf8')) as { resetUrl: string }).resetUrl).hostname !== o.request.resetHost);
+    const wrong = resets.filter(
+      (o) =>
+        new URL((JSON.parse((o.response as RawResponse).body.toString('utf8')) as { resetUrl: string }).resetUrl)
+          .hostname !== o.request.resetHost,
+    );
     expect(wrong).toHaveLength(0);
   });
 

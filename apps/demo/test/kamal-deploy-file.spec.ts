@@ -19,7 +19,9 @@ describe("the demo's config/deploy.yml, as Kamal 2 validates it", () => {
     expect(Object.keys(config)).toEqual(['service', 'image', 'servers', 'proxy', 'registry', 'builder', 'env']);
     expect(Object.keys(config['proxy'] as object)).toEqual(['hosts', 'app_port', 'ssl', 'healthcheck']);
     // The anchor gives the build the same port as kamal-proxy (a YAML alias, resolved as Psych does).
-    expect((config['builder'] as { args: unknown }).args).toEqual({ APP_PORT: (config['proxy'] as { app_port: unknown }).app_port });
+    expect((config['builder'] as { args: unknown }).args).toEqual({
+      APP_PORT: (config['proxy'] as { app_port: unknown }).app_port,
+    });
   });
 
   it('has only keys Kamal knows, each of the type Kamal expects', () => {
@@ -29,24 +31,66 @@ describe("the demo's config/deploy.yml, as Kamal 2 validates it", () => {
   it('takes the registry password from a secret, not from the file', () => {
     const registry = (parseAsKamal(TEXT) as { registry: { password: unknown } }).registry;
     expect(registry.password).toEqual(['KAMAL_REGISTRY_PASSWORD']);
-    expect(readFileSync(join(DEMO_ROOT, '.kamal', 'secrets'), 'utf8')).toMatch(/^KAMAL_REGISTRY_PASSWORD=\$KAMAL_REGISTRY_PASSWORD$/m);
+    expect(readFileSync(join(DEMO_ROOT, '.kamal', 'secrets'), 'utf8')).toMatch(
+      /^KAMAL_REGISTRY_PASSWORD=\$KAMAL_REGISTRY_PASSWORD$/m,
+    );
   });
 });
 
 describe('the validator of this test catches what Kamal rejects', () => {
   it.each([
-    ['an unknown key at the root', (t: string) => replace(t, 'service: upgate-demo', 'service: upgate-demo\nservce: typo'), ['unknown key: servce']],
+    [
+      'an unknown key at the root',
+      (t: string) => replace(t, 'service: upgate-demo', 'service: upgate-demo\nservce: typo'),
+      ['unknown key: servce'],
+    ],
     ['an extension key at the root (allowed)', (t: string) => `x-common: &common\n  a: 1\n${t}`, []],
-    ['an unknown proxy key', (t: string) => replace(t, '  healthcheck:\n', '  helthcheck:\n'), ['proxy: unknown key: helthcheck']],
-    ['an unknown healthcheck key', (t: string) => replace(t, '    interval: 1\n', '    intervall: 1\n'), ['proxy/healthcheck: unknown key: intervall']],
-    ['a string timeout', (t: string) => replace(t, 'timeout: 5', 'timeout: 5s'), ['proxy/healthcheck/timeout: should be an integer']],
-    ['a quoted app_port', (t: string) => replace(t, /app_port: &app_port \d+/, 'app_port: &app_port "3000"'), ['proxy/app_port: should be an integer']],
-    ['ssl as a string', (t: string) => replace(t, 'ssl: true', 'ssl: "on"'), ['proxy/ssl: should be a boolean or a hash']],
-    ['host and hosts together', (t: string) => replace(t, '  hosts:\n', '  host: demo.example.com\n  hosts:\n'), ["proxy: Specify one of 'host' or 'hosts', not both"]],
-    ['ssl without a host', (t: string) => replace(t, / {2}hosts:\n( {4}- .*\n)+/, ''), ['proxy: Must set a host to enable automatic SSL']],
-    ['a password of two secrets', (t: string) => replace(t, '    - KAMAL_REGISTRY_PASSWORD\n', '    - A\n    - B\n'), ['registry/password: should be a string or an array with one string (for secret lookup)']],
+    [
+      'an unknown proxy key',
+      (t: string) => replace(t, '  healthcheck:\n', '  helthcheck:\n'),
+      ['proxy: unknown key: helthcheck'],
+    ],
+    [
+      'an unknown healthcheck key',
+      (t: string) => replace(t, '    interval: 1\n', '    intervall: 1\n'),
+      ['proxy/healthcheck: unknown key: intervall'],
+    ],
+    [
+      'a string timeout',
+      (t: string) => replace(t, 'timeout: 5', 'timeout: 5s'),
+      ['proxy/healthcheck/timeout: should be an integer'],
+    ],
+    [
+      'a quoted app_port',
+      (t: string) => replace(t, /app_port: &app_port \d+/, 'app_port: &app_port "3000"'),
+      ['proxy/app_port: should be an integer'],
+    ],
+    [
+      'ssl as a string',
+      (t: string) => replace(t, 'ssl: true', 'ssl: "on"'),
+      ['proxy/ssl: should be a boolean or a hash'],
+    ],
+    [
+      'host and hosts together',
+      (t: string) => replace(t, '  hosts:\n', '  host: demo.example.com\n  hosts:\n'),
+      ["proxy: Specify one of 'host' or 'hosts', not both"],
+    ],
+    [
+      'ssl without a host',
+      (t: string) => replace(t, / {2}hosts:\n( {4}- .*\n)+/, ''),
+      ['proxy: Must set a host to enable automatic SSL'],
+    ],
+    [
+      'a password of two secrets',
+      (t: string) => replace(t, '    - KAMAL_REGISTRY_PASSWORD\n', '    - A\n    - B\n'),
+      ['registry/password: should be a string or an array with one string (for secret lookup)'],
+    ],
     ['no builder arch', (t: string) => replace(t, '  arch: amd64\n', ''), ['builder/arch: is required']],
-    ['an env key beside clear', (t: string) => replace(t, 'env:\n  clear:\n', 'env:\n  PORT: 3000\n  clear:\n'), ['env: unknown key: PORT']],
+    [
+      'an env key beside clear',
+      (t: string) => replace(t, 'env:\n  clear:\n', 'env:\n  PORT: 3000\n  clear:\n'),
+      ['env: unknown key: PORT'],
+    ],
     ['no service', (t: string) => replace(t, 'service: upgate-demo\n', ''), ['service: is required']],
   ])('%s', (_name, edit, expected) => {
     expect(problemsOf(edit(TEXT))).toEqual(expected);

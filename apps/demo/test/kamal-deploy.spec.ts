@@ -4,7 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readKamalDeployFile } from '@upgate/config';
-import { CONTAINER_ID, cleanUp, deployCopy, type DemoProcess, freePort, get, type HealthCheckResult, kamalProxyHealthCheck, spawnDemo, withAppPort } from './support/demo-process.js';
+import {
+  CONTAINER_ID,
+  cleanUp,
+  deployCopy,
+  type DemoProcess,
+  freePort,
+  get,
+  type HealthCheckResult,
+  kamalProxyHealthCheck,
+  spawnDemo,
+  withAppPort,
+} from './support/demo-process.js';
 
 afterAll(cleanUp);
 
@@ -38,8 +49,12 @@ describe('the demo deployed with Kamal: production settings from config/deploy.y
   it('says at start-up where it listens, which hosts it allows and which paths are probes, naming the deploy file', () => {
     const output = demo.output();
     expect(output).toContain(`listening on http://localhost:${port} (all interfaces, NODE_ENV production)`);
-    expect(output).toContain(`allowed hosts: ${publicHost}, ${adminHost} (from ${deployFile}:${lineOf('proxy.hosts')} proxy.hosts)`);
-    expect(output).toContain(`probe paths: /up (liveness, no checks; from ${deployFile}:${lineOf('proxy.healthcheck.path')} proxy.healthcheck.path), /ready (readiness: heap under 512 MiB, disk under 95% used)`);
+    expect(output).toContain(
+      `allowed hosts: ${publicHost}, ${adminHost} (from ${deployFile}:${lineOf('proxy.hosts')} proxy.hosts)`,
+    );
+    expect(output).toContain(
+      `probe paths: /up (liveness, no checks; from ${deployFile}:${lineOf('proxy.healthcheck.path')} proxy.healthcheck.path), /ready (readiness: heap under 512 MiB, disk under 95% used)`,
+    );
     expect(output).toContain(`port: ${port} (from ${deployFile}:${lineOf('proxy.app_port')} proxy.app_port)`);
     expect(output).toContain(`admin API: /admin/stats on ${adminHost} only`);
   });
@@ -66,7 +81,12 @@ describe('the demo deployed with Kamal: production settings from config/deploy.y
     });
     expect(created.status).toBe(201);
     expect(JSON.parse(created.body)).toEqual({ id: 4, name: 'Mug', priceCents: 1200 });
-    const invalid = await get(port, '/api/items', { host: publicHost, method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name":""}' });
+    const invalid = await get(port, '/api/items', {
+      host: publicHost,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"name":""}',
+    });
     expect(invalid.status).toBe(400);
     expect(JSON.parse(invalid.body).message).toEqual([
       'name must be a non-empty string of at most 100 characters',
@@ -92,11 +112,15 @@ describe('the demo deployed with Kamal: production settings from config/deploy.y
       });
     const ok = await reset(publicHost);
     expect(ok.status).toBe(202);
-    expect(JSON.parse(ok.body).resetUrl).toMatch(new RegExp(`^https://${publicHost.replace(/\./g, '\\.')}/reset-password\\?token=[0-9a-f]{32}$`));
+    expect(JSON.parse(ok.body).resetUrl).toMatch(
+      new RegExp(`^https://${publicHost.replace(/\./g, '\\.')}/reset-password\\?token=[0-9a-f]{32}$`),
+    );
 
     // Normalised, not echoed: upper case and a trailing dot are the same allowed host.
     const shouting = await reset(`${publicHost.toUpperCase()}.`);
-    expect(JSON.parse(shouting.body).resetUrl).toMatch(new RegExp(`^https://${publicHost.replace(/\./g, '\\.')}/reset-password`));
+    expect(JSON.parse(shouting.body).resetUrl).toMatch(
+      new RegExp(`^https://${publicHost.replace(/\./g, '\\.')}/reset-password`),
+    );
 
     for (const evil of ['evil.example', `${publicHost}.evil.example`, `evil.example/${publicHost}`]) {
       const rejected = await reset(evil);

@@ -5,7 +5,17 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Agent } from 'node:http';
 import { readKamalDeployFile } from '@upgate/config';
-import { CONTAINER_ID, cleanUp, deployCopy, freePort, get, kamalProxyHealthCheck, RawConnection, spawnDemo, withAppPort } from './support/demo-process.js';
+import {
+  CONTAINER_ID,
+  cleanUp,
+  deployCopy,
+  freePort,
+  get,
+  kamalProxyHealthCheck,
+  RawConnection,
+  spawnDemo,
+  withAppPort,
+} from './support/demo-process.js';
 
 afterAll(cleanUp);
 
@@ -32,7 +42,11 @@ describe('the demo on SIGTERM, with requests in flight', () => {
     // Requests that are being worked on when the signal comes.
     const busyAgent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
     const inFlight = Array.from({ length: IN_FLIGHT }, () =>
-      get(port, `/api/work?ms=${WORK_MS}`, { host: publicHost, agent: busyAgent, timeoutMs: DOCKER_STOP_TIMEOUT_MS }).then((reply) => ({
+      get(port, `/api/work?ms=${WORK_MS}`, {
+        host: publicHost,
+        agent: busyAgent,
+        timeoutMs: DOCKER_STOP_TIMEOUT_MS,
+      }).then((reply) => ({
         reply,
         at: performance.now(),
       })),

@@ -32,7 +32,9 @@ describe('development (NODE_ENV unset): what `npm start` gives on a fresh clone'
     );
     expect(output).toContain('probe paths: /up (liveness, no checks; from');
     expect(output).toContain(`port: ${port} (from PORT)`);
-    expect(output).toContain(`admin API: /admin/stats on ${deploy.proxy.hosts.filter((h) => h.startsWith('admin.')).join(', ')}, admin.localhost only`);
+    expect(output).toContain(
+      `admin API: /admin/stats on ${deploy.proxy.hosts.filter((h) => h.startsWith('admin.')).join(', ')}, admin.localhost only`,
+    );
 
     expect((await get(port, '/api/items', { host: `localhost:${port}` })).status).toBe(200);
     expect((await get(port, '/api/items', { host: `127.0.0.1:${port}` })).status).toBe(200);
@@ -65,10 +67,14 @@ describe('production: settings that stop the demo, and say which setting to give
   });
 
   it('refuses to start when the deploy file has no host and ALLOWED_HOSTS is not given', async () => {
-    const deployFile = deployCopy((text) => replace(replace(text, / {2}hosts:\n( {4}- .*\n)+/, ''), '  ssl: true\n', ''));
+    const deployFile = deployCopy((text) =>
+      replace(replace(text, / {2}hosts:\n( {4}- .*\n)+/, ''), '  ssl: true\n', ''),
+    );
     const demo = spawnDemo({ NODE_ENV: 'production', DEPLOY_FILE: deployFile });
     expect((await demo.exited).code).toBe(1);
-    expect(demo.output()).toContain('give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in ');
+    expect(demo.output()).toContain(
+      'give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in ',
+    );
   });
 
   it('refuses a PORT that is not proxy.app_port, where kamal-proxy would send requests', async () => {
@@ -84,7 +90,11 @@ describe('production: settings that stop the demo, and say which setting to give
 
   it('refuses HEALTH_PROBE_PATHS that leave out the path kamal-proxy checks', async () => {
     const port = await freePort();
-    const demo = spawnDemo({ NODE_ENV: 'production', DEPLOY_FILE: deployCopy(withAppPort(port)), HEALTH_PROBE_PATHS: '/healthz' });
+    const demo = spawnDemo({
+      NODE_ENV: 'production',
+      DEPLOY_FILE: deployCopy(withAppPort(port)),
+      HEALTH_PROBE_PATHS: '/healthz',
+    });
     expect((await demo.exited).code).toBe(1);
     expect(demo.output()).toContain('  - HEALTH_PROBE_PATHS: "/healthz" leaves out "/up", the path kamal-proxy checks');
   });

@@ -9,7 +9,16 @@ import { dirname, join, relative } from 'node:path';
 import { readKamalDeployFile } from '@upgate/config';
 import { PROBE_OPTION_DEFAULTS } from '@upgate/health';
 import { PROBE_TIMEOUT_MS } from '../src/health/readiness.js';
-import { cleanUp, DEMO_ROOT, DEPLOY_YML, deployCopy, replace, REPO_ROOT, tempDir, UPGATE_BIN } from './support/demo-process.js';
+import {
+  cleanUp,
+  DEMO_ROOT,
+  DEPLOY_YML,
+  deployCopy,
+  replace,
+  REPO_ROOT,
+  tempDir,
+  UPGATE_BIN,
+} from './support/demo-process.js';
 
 afterAll(cleanUp);
 
@@ -21,9 +30,14 @@ interface Run {
 
 function upgate(args: string[], cwd: string): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [UPGATE_BIN, ...args], { cwd, env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 }, (error, stdout, stderr) => {
-      done({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [UPGATE_BIN, ...args],
+      { cwd, env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        done({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -36,11 +50,17 @@ function productionEnvFile(deployFile: string): string {
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   const env: Record<string, string> = {};
   for (const [, name, value] of runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)) if (name && value) env[name] = value;
-  if (env['NODE_ENV'] !== 'production') throw new Error('the image no longer sets NODE_ENV=production: update the test');
+  if (env['NODE_ENV'] !== 'production')
+    throw new Error('the image no longer sets NODE_ENV=production: update the test');
   // Next to a copy's config/; for the demo's own file, outside the source tree.
   const project = dirname(dirname(deployFile));
   const file = join(project === DEMO_ROOT ? tempDir() : project, '.env.production');
-  writeFileSync(file, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''));
+  writeFileSync(
+    file,
+    Object.entries(env)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(''),
+  );
   return file;
 }
 
@@ -63,15 +83,22 @@ describe("upgate check on the demo's own files", () => {
   it('finds no mismatch, from the app directory, with the env file of the image and the deploy file', async () => {
     const run = await check(DEPLOY_YML);
     expect(run.stderr).toBe('');
-    expect(run.stdout).toMatch(/^upgate check: config\/deploy\.yml against the app's settings \(NODE_ENV production\)\n/);
+    expect(run.stdout).toMatch(
+      /^upgate check: config\/deploy\.yml against the app's settings \(NODE_ENV production\)\n/,
+    );
     expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
     expect(run.status).toBe(0);
   });
 
   it('finds no mismatch from the repository root with -c, as the README runs it', async () => {
-    const run = await upgate(['check', '-c', 'apps/demo/config/deploy.yml', '--probe-timeout', String(PROBE_TIMEOUT_MS)], REPO_ROOT);
+    const run = await upgate(
+      ['check', '-c', 'apps/demo/config/deploy.yml', '--probe-timeout', String(PROBE_TIMEOUT_MS)],
+      REPO_ROOT,
+    );
     expect(run.stdout).toContain('  trust proxy    false  (TRUST_PROXY in apps/demo/config/deploy.yml:');
-    expect(run.stdout).toContain("upgate check: apps/demo/config/deploy.yml against the app's settings (NODE_ENV production)\n");
+    expect(run.stdout).toContain(
+      "upgate check: apps/demo/config/deploy.yml against the app's settings (NODE_ENV production)\n",
+    );
     expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
     expect(run.status).toBe(0);
   });
@@ -89,15 +116,25 @@ describe("upgate check's defaults", () => {
 
 describe('upgate check on broken copies of the demo', () => {
   it('reports a health-check path the app does not answer as a probe (HEALTH_PROBE_PATHS in env.clear)', async () => {
-    const file = deployCopy((text) => replace(replace(text, 'path: /up', 'path: /healthz'), '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    HEALTH_PROBE_PATHS: /up\n'));
+    const file = deployCopy((text) =>
+      replace(
+        replace(text, 'path: /up', 'path: /healthz'),
+        '    TRUST_PROXY: "false"\n',
+        '    TRUST_PROXY: "false"\n    HEALTH_PROBE_PATHS: /up\n',
+      ),
+    );
     const run = await check(file);
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain(`${at(file, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [probe-path]\n  kamal-proxy checks proxy.healthcheck.path '/healthz', which is not a probe path of the app`);
+    expect(run.stdout).toContain(
+      `${at(file, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [probe-path]\n  kamal-proxy checks proxy.healthcheck.path '/healthz', which is not a probe path of the app`,
+    );
     expect(run.stdout).toMatch(/\n1 error\n$/);
   });
 
   it('reports a proxy host the allowlist (ALLOWED_HOSTS in env.clear) does not cover', async () => {
-    const file = deployCopy((text) => replace(text, '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    ALLOWED_HOSTS: demo.example.com\n'));
+    const file = deployCopy((text) =>
+      replace(text, '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    ALLOWED_HOSTS: demo.example.com\n'),
+    );
     const run = await check(file);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(
@@ -105,8 +142,10 @@ describe('upgate check on broken copies of the demo', () => {
     );
   });
 
-  it("reports an app port other than proxy.app_port (PORT in env.clear)", async () => {
-    const file = deployCopy((text) => replace(text, '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    PORT: "8080"\n'));
+  it('reports an app port other than proxy.app_port (PORT in env.clear)', async () => {
+    const file = deployCopy((text) =>
+      replace(text, '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    PORT: "8080"\n'),
+    );
     const run = await check(file);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(
@@ -126,14 +165,20 @@ describe('upgate check on broken copies of the demo', () => {
   it('warns (exit 0: a warning is no error) about ssl without forward_headers while the app trusts forwarded headers', async () => {
     const file = deployCopy((text) => replace(text, 'TRUST_PROXY: "false"', 'TRUST_PROXY: "true"'));
     const run = await check(file);
-    expect(run.stdout).toContain(`${at(file, 'proxy.ssl')}: warning: proxy.ssl [forwarded-headers]\n  proxy.ssl is on and proxy.forward_headers is not`);
+    expect(run.stdout).toContain(
+      `${at(file, 'proxy.ssl')}: warning: proxy.ssl [forwarded-headers]\n  proxy.ssl is on and proxy.forward_headers is not`,
+    );
     expect(run.stdout).toMatch(/\n1 warning\n$/);
     expect(run.status).toBe(0);
   });
 
   it('reports a health-check path the app would redirect', async () => {
     const file = deployCopy((text) =>
-      replace(replace(text, 'path: /up', 'path: /status'), '    TRUST_PROXY: "false"\n', '    TRUST_PROXY: "false"\n    HEALTH_PROBE_PATHS: /up\n    ALLOWED_HOSTS: "*"\n'),
+      replace(
+        replace(text, 'path: /up', 'path: /status'),
+        '    TRUST_PROXY: "false"\n',
+        '    TRUST_PROXY: "false"\n    HEALTH_PROBE_PATHS: /up\n    ALLOWED_HOSTS: "*"\n',
+      ),
     );
     const run = await check(file, ['--https-redirect']);
     expect(run.status).toBe(1);
@@ -155,7 +200,9 @@ describe('upgate check on broken copies of the demo', () => {
     expect(human.stdout).toMatch(/\n4 errors, 1 warning\n$/);
     const json = await check(file, ['--json']);
     expect(json.status).toBe(1);
-    const report = JSON.parse(json.stdout) as { findings: { rule: string; severity: string; key: string; location?: { line: number } }[] };
+    const report = JSON.parse(json.stdout) as {
+      findings: { rule: string; severity: string; key: string; location?: { line: number } }[];
+    };
     expect(report.findings.map((f) => `${f.severity} ${f.rule} ${f.key}`)).toEqual([
       'error host-not-allowed proxy.hosts[1]',
       'error app-port proxy.app_port',

@@ -111,8 +111,12 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
     for (const pack of packs) {
       const installed = join(app.dir, 'node_modules', pack.name);
       expect((await lstat(installed)).isSymbolicLink()).toBe(false);
-      expect(lock.packages[`node_modules/${pack.name}`]?.resolved).toBe(`file:tarballs/${pack.tarball.split(sep).pop()}`);
-      const workspaceManifest = JSON.parse(await readFile(join(PACKAGES.find((p) => p.name === pack.name)?.dir ?? '', 'package.json'), 'utf8')) as unknown;
+      expect(lock.packages[`node_modules/${pack.name}`]?.resolved).toBe(
+        `file:tarballs/${pack.tarball.split(sep).pop()}`,
+      );
+      const workspaceManifest = JSON.parse(
+        await readFile(join(PACKAGES.find((p) => p.name === pack.name)?.dir ?? '', 'package.json'), 'utf8'),
+      ) as unknown;
       expect(JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'))).toEqual(workspaceManifest);
       // The workspace-only condition's target is not there: nothing of the sources was published.
       expect(existsSync(join(installed, 'src'))).toBe(false);
@@ -120,7 +124,7 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
     expect(existsSync(join(app.dir, 'node_modules/@upgate/health/node_modules'))).toBe(false);
   });
 
-  test('resolves every module inside its own folder, and @upgate/health shares the app\'s @nestjs/*, terminus and @upgate/config', async () => {
+  test("resolves every module inside its own folder, and @upgate/health shares the app's @nestjs/*, terminus and @upgate/config", async () => {
     const { stdout } = await app.node(['-e', RESOLUTIONS_SCRIPT]);
     const resolutions = JSON.parse(stdout) as Resolutions;
     expect(resolutions.nest.split('.')[0]).toBe(String(consumer.nest));
@@ -138,14 +142,24 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
     const { stdout } = await app.tsc(['--listFilesOnly']);
     const files = stdout.split('\n').filter((line) => line !== '');
     expect(files.filter((file) => !file.startsWith(`${app.dir}/`))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining([`${app.dir}/node_modules/@upgate/health/dist/index.d.ts`, `${app.dir}/node_modules/@upgate/config/dist/index.d.ts`]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        `${app.dir}/node_modules/@upgate/health/dist/index.d.ts`,
+        `${app.dir}/node_modules/@upgate/config/dist/index.d.ts`,
+      ]),
+    );
     const compiled = await readFile(join(app.dir, 'dist/app.module.js'), 'utf8');
     expect(compiled).toContain(consumer.module === 'esm' ? `from '@upgate/health';` : `require("@upgate/health")`);
   });
 
   test("answers kamal-proxy's probe (Host: the container id) with 200, before the app's middleware", async () => {
     const reply = await httpGet(port, { path: '/up', ...KAMAL_PROXY });
-    expect({ status: reply.status, body: JSON.parse(reply.body) as unknown, type: reply.headers['content-type'], cache: reply.headers['cache-control'] }).toEqual({
+    expect({
+      status: reply.status,
+      body: JSON.parse(reply.body) as unknown,
+      type: reply.headers['content-type'],
+      cache: reply.headers['cache-control'],
+    }).toEqual({
       status: 200,
       body: consumer.upBody,
       type: 'application/json; charset=utf-8',
@@ -156,7 +170,10 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
 
   test('answers a Kubernetes readiness probe (Host: the pod IP) with 200 after running its terminus indicator', async () => {
     const reply = await httpGet(port, { path: '/ready', ...KUBE_PROBE });
-    expect({ status: reply.status, body: JSON.parse(reply.body) as unknown }).toEqual({ status: 200, body: consumer.readyBody });
+    expect({ status: reply.status, body: JSON.parse(reply.body) as unknown }).toEqual({
+      status: 200,
+      body: consumer.readyBody,
+    });
   });
 
   test("rejects a disallowed Host with 400 before the app's middleware", async () => {
@@ -170,7 +187,11 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
 
   test('serves an allowed Host with 200 and gives the route the checked host (@CheckedHost)', async () => {
     const reply = await httpGet(port, { path: '/', host: 'App.Example.com.' });
-    expect({ status: reply.status, body: JSON.parse(reply.body) as unknown, middleware: reply.headers['x-app-middleware'] }).toEqual({
+    expect({
+      status: reply.status,
+      body: JSON.parse(reply.body) as unknown,
+      middleware: reply.headers['x-app-middleware'],
+    }).toEqual({
       status: 200,
       body: { app: consumer.appName, host: 'app.example.com' },
       middleware: 'ran',
@@ -196,18 +217,43 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
     });
 
     test('stops on bad settings with the error the app recognises by class: one @upgate/config across require() and import', async () => {
-      const { code, stderr } = await app.node(['dist/main.js'], { env: { ...consumer.env, ALLOWED_HOSTS: 'https://app.example.com' }, allowFailure: true });
+      const { code, stderr } = await app.node(['dist/main.js'], {
+        env: { ...consumer.env, ALLOWED_HOSTS: 'https://app.example.com' },
+        allowFailure: true,
+      });
       expect(code).toBe(78);
-      expect(stderr).toContain(`upgate: invalid settings (1 problem):\n  - ALLOWED_HOSTS: "https://app.example.com" is a URL; write the host alone: "app.example.com"\n`);
+      expect(stderr).toContain(
+        `upgate: invalid settings (1 problem):\n  - ALLOWED_HOSTS: "https://app.example.com" is a URL; write the host alone: "app.example.com"\n`,
+      );
     });
 
     test("runs its Jest tests (CommonJS, Jest 29) with the README's transformIgnorePatterns for @upgate/*", async () => {
-      const result = await app.node([join(app.dir, 'node_modules/jest/bin/jest.js'), '--ci'], { env: consumer.env, allowFailure: true, timeoutMs: 120_000 });
-      expect({ code: result.code, tests: /^Tests: .*$/m.exec(result.stderr)?.[0] }).toEqual({ code: 0, tests: 'Tests:       1 passed, 1 total' });
+      const result = await app.node([join(app.dir, 'node_modules/jest/bin/jest.js'), '--ci'], {
+        env: consumer.env,
+        allowFailure: true,
+        timeoutMs: 120_000,
+      });
+      expect({ code: result.code, tests: /^Tests: .*$/m.exec(result.stderr)?.[0] }).toEqual({
+        code: 0,
+        tests: 'Tests:       1 passed, 1 total',
+      });
     });
 
     test('type-checks with the older module commonjs (node10 resolution) too', async () => {
-      const result = await app.tsc(['--noEmit', '--incremental', 'false', '--module', 'commonjs', '--moduleResolution', 'node10', '--resolvePackageJsonExports', 'false'], true);
+      const result = await app.tsc(
+        [
+          '--noEmit',
+          '--incremental',
+          'false',
+          '--module',
+          'commonjs',
+          '--moduleResolution',
+          'node10',
+          '--resolvePackageJsonExports',
+          'false',
+        ],
+        true,
+      );
       expect({ code: result.code, output: result.stdout }).toEqual({ code: 0, output: '' });
     });
   }

@@ -55,7 +55,8 @@ const packed = (name: string): PackedPackage => {
   return pack;
 };
 
-const manifestOf = async (dir: string): Promise<Manifest> => JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Manifest;
+const manifestOf = async (dir: string): Promise<Manifest> =>
+  JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Manifest;
 
 /** Every .ts file under `dir`, relative to it, without the extension. */
 async function sourceModules(dir: string): Promise<string[]> {
@@ -68,7 +69,11 @@ async function sourceModules(dir: string): Promise<string[]> {
 describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
   test('publint (strict: warnings count as errors) reports nothing', async () => {
     const tarball = await readFile(packed(name).tarball);
-    const { messages, pkg } = await publint({ pack: { tarball: new Uint8Array(tarball).buffer }, level: 'suggestion', strict: true });
+    const { messages, pkg } = await publint({
+      pack: { tarball: new Uint8Array(tarball).buffer },
+      level: 'suggestion',
+      strict: true,
+    });
     expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg, { color: false })}`)).toEqual([]);
   });
 
@@ -94,7 +99,10 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
     ].sort();
     const files = packed(name).files;
     // A file here without a source is a stale build output: delete dist/ and build again.
-    expect({ unexpected: files.filter((f) => !expected.includes(f)), missing: expected.filter((f) => !files.includes(f)) }).toEqual({
+    expect({
+      unexpected: files.filter((f) => !expected.includes(f)),
+      missing: expected.filter((f) => !files.includes(f)),
+    }).toEqual({
       unexpected: [],
       missing: [],
     });
@@ -125,7 +133,13 @@ describe('the manifests', () => {
   test('are ESM, side-effect free, MIT and public', async () => {
     for (const { name, dir } of PACKAGES) {
       const manifest = await manifestOf(dir);
-      expect({ name, type: manifest.type, sideEffects: manifest.sideEffects, license: manifest.license, access: manifest.publishConfig?.access }).toEqual({
+      expect({
+        name,
+        type: manifest.type,
+        sideEffects: manifest.sideEffects,
+        license: manifest.license,
+        access: manifest.publishConfig?.access,
+      }).toEqual({
         name,
         type: 'module',
         sideEffects: false,

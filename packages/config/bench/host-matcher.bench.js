@@ -72,8 +72,15 @@ const scenarios = {
   },
   forwarded: {
     label: 'trusted proxy, 2 X-Forwarded-Host entries',
-    matcher: compileHostMatcher({ allowedHosts: ['.example.com', 'web'], probePaths: ['/up'], trustProxy: ['private'] }),
-    request: request('web:3000', { forwardedHost: 'shop.example.com, cdn.example.com', peerAddress: '::ffff:10.0.0.2' }),
+    matcher: compileHostMatcher({
+      allowedHosts: ['.example.com', 'web'],
+      probePaths: ['/up'],
+      trustProxy: ['private'],
+    }),
+    request: request('web:3000', {
+      forwardedHost: 'shop.example.com, cdn.example.com',
+      peerAddress: '::ffff:10.0.0.2',
+    }),
     expect: 'allow',
   },
 };
@@ -130,13 +137,19 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-console.log(`host matcher: decisions per CPU second (one core), median of ${ROUNDS} rounds of about ${ROUND_CPU_MS} ms CPU each`);
-console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared; load average ${loadavg()[0].toFixed(2)})`);
+console.log(
+  `host matcher: decisions per CPU second (one core), median of ${ROUNDS} rounds of about ${ROUND_CPU_MS} ms CPU each`,
+);
+console.log(
+  `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared; load average ${loadavg()[0].toFixed(2)})`,
+);
 console.log('');
 console.log(`${'scenario'.padEnd(52)}${'median'.padStart(12)}${'min'.padStart(13)}${'max'.padStart(13)}`);
 for (const [key, scenario] of Object.entries(scenarios)) {
   const values = results.get(key);
-  console.log(`${scenario.label.padEnd(52)}${format(median(values))} ${format(Math.min(...values))} ${format(Math.max(...values))}`);
+  console.log(
+    `${scenario.label.padEnd(52)}${format(median(values))} ${format(Math.min(...values))} ${format(Math.max(...values))}`,
+  );
 }
 const exact1 = median(results.get('exact1'));
 const ratio = median(ratios);

@@ -5,7 +5,9 @@ try {
   cli = await import('../dist/cli/upgate.js');
 } catch (error) {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli/upgate.js')) {
-    process.stderr.write('upgate: @upgate/config is not built (dist/cli/upgate.js is missing); build it first: npx nx build config\n');
+    process.stderr.write(
+      'upgate: @upgate/config is not built (dist/cli/upgate.js is missing); build it first: npx nx build config\n',
+    );
     process.exit(2);
   }
   throw error;

@@ -109,7 +109,14 @@ describe('upgate check: the report', () => {
     expect(report).toMatchObject({
       deployFile: 'config/deploy.yml',
       destination: null,
-      app: { allowedHosts: ['other.example.com'], probePaths: ['/up'], port: 3000, trustProxy: false, probeTimeoutMs: 3000, environment: 'production' },
+      app: {
+        allowedHosts: ['other.example.com'],
+        probePaths: ['/up'],
+        port: 3000,
+        trustProxy: false,
+        probeTimeoutMs: 3000,
+        environment: 'production',
+      },
       counts: { errors: 1, warnings: 0, notes: 0 },
     });
     expect(report['findings']).toEqual([
@@ -136,12 +143,23 @@ describe("upgate check: where the app's settings come from", () => {
     const cwd = project(files);
     const env = { PORT: '4000', ALLOWED_HOSTS: 'shop.example.com' };
     const viaEnv = run(['check', '--json'], { cwd, env });
-    expect(JSON.parse(viaEnv.stdout).app.sources).toMatchObject({ port: 'PORT (environment)', allowedHosts: 'ALLOWED_HOSTS (environment)' });
+    expect(JSON.parse(viaEnv.stdout).app.sources).toMatchObject({
+      port: 'PORT (environment)',
+      allowedHosts: 'ALLOWED_HOSTS (environment)',
+    });
     const viaFile = run(['check', '--env-file', '.env.production', '--json'], { cwd, env });
-    expect(JSON.parse(viaFile.stdout).app).toMatchObject({ port: 5000, sources: { port: 'PORT in .env.production:3' } });
-    expect(JSON.parse(viaFile.stdout).findings[0].message).toContain('but the app listens on 5000, from PORT in .env.production:3');
+    expect(JSON.parse(viaFile.stdout).app).toMatchObject({
+      port: 5000,
+      sources: { port: 'PORT in .env.production:3' },
+    });
+    expect(JSON.parse(viaFile.stdout).findings[0].message).toContain(
+      'but the app listens on 5000, from PORT in .env.production:3',
+    );
     const viaFlag = run(['check', '--env-file', '.env.production', '--port', '3000', '--json'], { cwd, env });
-    expect(JSON.parse(viaFlag.stdout)).toMatchObject({ app: { port: 3000, sources: { port: '--port' } }, findings: [] });
+    expect(JSON.parse(viaFlag.stdout)).toMatchObject({
+      app: { port: 3000, sources: { port: '--port' } },
+      findings: [],
+    });
   });
 
   it("reports a setting the app would refuse, as the app's loader words it, naming where it was given", () => {
@@ -157,7 +175,9 @@ describe("upgate check: where the app's settings come from", () => {
     );
     expect(result.stdout).toContain('.env.production:2: error: HEALTH_PROBE_PATHS [invalid-settings]\n  "up" ');
     const fromEnv = run(['check'], { env: { TRUST_PROXY: 'yes' } });
-    expect(fromEnv.stdout).toContain('app settings: error: [invalid-settings]\n  TRUST_PROXY (environment): "yes" is not true or false;');
+    expect(fromEnv.stdout).toContain(
+      'app settings: error: [invalid-settings]\n  TRUST_PROXY (environment): "yes" is not true or false;',
+    );
     expect(result.stdout).toMatch(/2 errors\n$/);
   });
 
@@ -176,13 +196,20 @@ describe("upgate check: where the app's settings come from", () => {
   it("with --no-deploy-fallback in development, compares upgate's development allowlist (which rejects the proxy host) and notes the unknown port", () => {
     const result = run(['check', '--no-deploy-fallback', '--json'], { env: { NODE_ENV: 'development' } });
     const report = JSON.parse(result.stdout);
-    expect(report.app).toMatchObject({ allowedHosts: ['.localhost', '127.0.0.1', '[::1]'], environment: 'development' });
-    expect(report.findings.map((f: { rule: string; severity: string }) => `${f.severity} ${f.rule}`)).toEqual(['error host-not-allowed', 'info app-port']);
+    expect(report.app).toMatchObject({
+      allowedHosts: ['.localhost', '127.0.0.1', '[::1]'],
+      environment: 'development',
+    });
+    expect(report.findings.map((f: { rule: string; severity: string }) => `${f.severity} ${f.rule}`)).toEqual([
+      'error host-not-allowed',
+      'info app-port',
+    ]);
   });
 });
 
 describe("upgate check: the environment Kamal gives the container (the deploy file's env)", () => {
-  const withEnv = (env: string) => project({ 'config/deploy.yml': `${DEPLOY}${env}`, '.env.production': 'PORT=3000\n' });
+  const withEnv = (env: string) =>
+    project({ 'config/deploy.yml': `${DEPLOY}${env}`, '.env.production': 'PORT=3000\n' });
 
   it('reads env.clear over the env files, under the flags, naming the line', () => {
     const cwd = withEnv('env:\n  clear:\n    PORT: 8080\n    TRUST_PROXY: "false"\n');
@@ -197,16 +224,26 @@ describe("upgate check: the environment Kamal gives the container (the deploy fi
 
   it("reads a plain env mapping and the primary role's env over the root's", () => {
     const plain = run(['check', '--json'], { cwd: withEnv('env:\n  ALLOWED_HOSTS: other.example.com\n') });
-    expect(JSON.parse(plain.stdout).app.sources.allowedHosts).toBe('ALLOWED_HOSTS in config/deploy.yml:20 (env.ALLOWED_HOSTS)');
-    const role = DEPLOY.replace('  web:\n    - 192.0.2.10\n', '  web:\n    hosts:\n      - 192.0.2.10\n    env:\n      clear:\n        PORT: 9090\n');
+    expect(JSON.parse(plain.stdout).app.sources.allowedHosts).toBe(
+      'ALLOWED_HOSTS in config/deploy.yml:20 (env.ALLOWED_HOSTS)',
+    );
+    const role = DEPLOY.replace(
+      '  web:\n    - 192.0.2.10\n',
+      '  web:\n    hosts:\n      - 192.0.2.10\n    env:\n      clear:\n        PORT: 9090\n',
+    );
     const cwd = project({ 'config/deploy.yml': `${role}env:\n  clear:\n    PORT: 8080\n` });
-    expect(JSON.parse(run(['check', '--json'], { cwd }).stdout).app).toMatchObject({ port: 9090, sources: { port: 'PORT in config/deploy.yml:9 (servers.web.env.clear.PORT)' } });
+    expect(JSON.parse(run(['check', '--json'], { cwd }).stdout).app).toMatchObject({
+      port: 9090,
+      sources: { port: 'PORT in config/deploy.yml:9 (servers.web.env.clear.PORT)' },
+    });
   });
 
   it('reports a misspelt variable at its line in the deploy file', () => {
     const result = run(['check'], { cwd: withEnv('env:\n  clear:\n    ALLOWED_HOST: shop.example.com\n') });
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain('config/deploy.yml:21: error: ALLOWED_HOST [invalid-settings]\n  "shop.example.com" is not read by upgate; did you mean ALLOWED_HOSTS?\n');
+    expect(result.stdout).toContain(
+      'config/deploy.yml:21: error: ALLOWED_HOST [invalid-settings]\n  "shop.example.com" is not read by upgate; did you mean ALLOWED_HOSTS?\n',
+    );
   });
 
   it('notes a setting that comes from a Kamal secret, unless given as a flag', () => {
@@ -228,21 +265,30 @@ describe('upgate check: a deploy file Kamal would reject', () => {
     const cwd = project({ 'config/deploy.yml': DEPLOY.replace('  healthcheck:\n', '  helthcheck:\n') });
     const result = run(['check'], { cwd });
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain('config/deploy.yml:10: error: proxy.helthcheck [invalid-settings]\n  is not a Kamal proxy setting (Kamal rejects unknown keys); did you mean healthcheck?\n');
+    expect(result.stdout).toContain(
+      'config/deploy.yml:10: error: proxy.helthcheck [invalid-settings]\n  is not a Kamal proxy setting (Kamal rejects unknown keys); did you mean healthcheck?\n',
+    );
   });
 
   it('reports a missing file', () => {
     const cwd = project({});
     const result = run(['check', '-c', 'deploy.yml'], { cwd });
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain(`app settings: error: [invalid-settings]\n  deploy.yml: is not there (looked in ${cwd}); give the path of Kamal's deploy file, e.g. "config/deploy.yml"`);
+    expect(result.stdout).toContain(
+      `app settings: error: [invalid-settings]\n  deploy.yml: is not there (looked in ${cwd}); give the path of Kamal's deploy file, e.g. "config/deploy.yml"`,
+    );
   });
 
   it('reads the destination overlay with -d', () => {
-    const cwd = project({ 'config/deploy.yml': DEPLOY, 'config/deploy.staging.yml': 'proxy:\n  host: staging.example.com\n' });
+    const cwd = project({
+      'config/deploy.yml': DEPLOY,
+      'config/deploy.staging.yml': 'proxy:\n  host: staging.example.com\n',
+    });
     const result = run(['check', '-d', 'staging', '--allowed-hosts', 'shop.example.com'], { cwd });
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain("config/deploy.staging.yml:2: error: proxy.host [host-not-allowed]\n  kamal-proxy routes 'staging.example.com' to the app");
+    expect(result.stdout).toContain(
+      "config/deploy.staging.yml:2: error: proxy.host [host-not-allowed]\n  kamal-proxy routes 'staging.example.com' to the app",
+    );
   });
 });
 
@@ -256,9 +302,18 @@ describe('upgate: usage', () => {
   it.each([
     [['check', '--bogus'], 'upgate check: unknown option --bogus\nSee: upgate check --help\n'],
     [['check', 'extra'], 'upgate check: unexpected argument "extra"\nSee: upgate check --help\n'],
-    [['check', '--trailing-slash-redirect', 'yes'], 'upgate check: --trailing-slash-redirect "yes" is not a redirect; write add (/up -> /up/) or strip (/up/ -> /up)\nSee: upgate check --help\n'],
-    [['check', '--probe-timeout', '3s'], 'upgate check: --probe-timeout "3s" is not a duration; write a whole number of milliseconds, e.g. 3000\nSee: upgate check --help\n'],
-    [['check', '--env-file', 'missing.env'], 'upgate check: --env-file "missing.env" cannot be read (ENOENT)\nSee: upgate check --help\n'],
+    [
+      ['check', '--trailing-slash-redirect', 'yes'],
+      'upgate check: --trailing-slash-redirect "yes" is not a redirect; write add (/up -> /up/) or strip (/up/ -> /up)\nSee: upgate check --help\n',
+    ],
+    [
+      ['check', '--probe-timeout', '3s'],
+      'upgate check: --probe-timeout "3s" is not a duration; write a whole number of milliseconds, e.g. 3000\nSee: upgate check --help\n',
+    ],
+    [
+      ['check', '--env-file', 'missing.env'],
+      'upgate check: --env-file "missing.env" cannot be read (ENOENT)\nSee: upgate check --help\n',
+    ],
     [['deploy'], `upgate: unknown command "deploy"\n\n${UPGATE_HELP}`],
   ])('%j exits 2 with a precise message', (argv, stderr) => {
     expect(run(argv)).toEqual({ status: 2, stdout: '', stderr });

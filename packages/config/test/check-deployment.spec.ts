@@ -83,7 +83,11 @@ describe('checkDeployment: the health-check path', () => {
   });
 
   it("compares Kamal's default /up when the path is not written, and says so", () => {
-    const findings = checkDeployment(deployOf(variant('    path: /up\n', '')), { ...APP, probePaths: ['/health'], sources: { probePaths: 'HEALTH_PROBE_PATHS (environment)' } });
+    const findings = checkDeployment(deployOf(variant('    path: /up\n', '')), {
+      ...APP,
+      probePaths: ['/health'],
+      sources: { probePaths: 'HEALTH_PROBE_PATHS (environment)' },
+    });
     expect(findings).toHaveLength(1);
     expect(findings[0]).not.toHaveProperty('location');
     expect(findings[0]?.message).toBe(
@@ -94,8 +98,12 @@ describe('checkDeployment: the health-check path', () => {
 
   it('names the near miss when the paths differ only by a trailing slash or case', () => {
     const [finding] = checkDeployment(deployOf(variant('path: /up', 'path: /up/')), APP);
-    expect(finding?.message).toContain("kamal-proxy checks proxy.healthcheck.path '/up/', which is not a probe path of the app ('/up')");
-    expect(finding?.message).toMatch(/It is not the probe '\/up': probe paths match exactly, with no trailing-slash or case folding\.$/);
+    expect(finding?.message).toContain(
+      "kamal-proxy checks proxy.healthcheck.path '/up/', which is not a probe path of the app ('/up')",
+    );
+    expect(finding?.message).toMatch(
+      /It is not the probe '\/up': probe paths match exactly, with no trailing-slash or case folding\.$/,
+    );
   });
 
   it('compares the path kamal-proxy really requests (cleaned and escaped by Go), not the text written', () => {
@@ -111,7 +119,11 @@ describe('checkDeployment: the health-check path', () => {
     const strict = checkDeployment(deploy, { ...APP, redirects: { https: true, trailingSlash: 'strip' } });
     expect(strict.map((f) => f.rule)).toEqual(['probe-path']);
 
-    const open = checkDeployment(deploy, { ...APP, allowedHosts: ['*'], redirects: { https: true, trailingSlash: 'strip' } });
+    const open = checkDeployment(deploy, {
+      ...APP,
+      allowedHosts: ['*'],
+      redirects: { https: true, trailingSlash: 'strip' },
+    });
     expect(open.map((f) => [f.rule, f.severity, f.location?.line])).toEqual([
       ['probe-path', 'error', 13],
       ['probe-redirect', 'error', 13],
@@ -129,13 +141,23 @@ describe('checkDeployment: the health-check path', () => {
   });
 
   it('reports no redirect for a path upgate answers as a probe: it answers before any app code', () => {
-    expect(checkDeployment(deployOf(DEPLOY), { ...APP, allowedHosts: ['*'], redirects: { https: true, trailingSlash: 'add' } })).toEqual([]);
+    expect(
+      checkDeployment(deployOf(DEPLOY), {
+        ...APP,
+        allowedHosts: ['*'],
+        redirects: { https: true, trailingSlash: 'add' },
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('checkDeployment: hosts', () => {
   it('reports each proxy host the allowlist rejects, at its own line', () => {
-    const findings = checkDeployment(deployOf(DEPLOY), { ...APP, allowedHosts: ['shop.example.com'], sources: { allowedHosts: '--allowed-hosts' } });
+    const findings = checkDeployment(deployOf(DEPLOY), {
+      ...APP,
+      allowedHosts: ['shop.example.com'],
+      sources: { allowedHosts: '--allowed-hosts' },
+    });
     expect(findings).toEqual([
       {
         rule: 'host-not-allowed',
@@ -150,18 +172,28 @@ describe('checkDeployment: hosts', () => {
   });
 
   it('checks a wildcard proxy host against a subdomain kamal-proxy would route', () => {
-    const deploy = deployOf(variant('    - shop.example.com\n    - admin.shop.example.com\n', '    - "*.shop.example.com"\n'));
+    const deploy = deployOf(
+      variant('    - shop.example.com\n    - admin.shop.example.com\n', '    - "*.shop.example.com"\n'),
+    );
     expect(checkDeployment(deploy, { ...APP, allowedHosts: ['.shop.example.com'] })).toEqual([]);
     const [finding] = checkDeployment(deploy, { ...APP, allowedHosts: ['shop.example.com'] });
-    expect(finding?.message).toContain("kamal-proxy routes '*.shop.example.com' (e.g. 'upgate-check.shop.example.com') to the app");
-    expect(finding?.fix).toBe("add '.shop.example.com' to the app's allowed hosts (ALLOWED_HOSTS), or remove it from proxy.hosts");
+    expect(finding?.message).toContain(
+      "kamal-proxy routes '*.shop.example.com' (e.g. 'upgate-check.shop.example.com') to the app",
+    );
+    expect(finding?.fix).toBe(
+      "add '.shop.example.com' to the app's allowed hosts (ALLOWED_HOSTS), or remove it from proxy.hosts",
+    );
   });
 
   it('warns when the proxy routes every host (no host set)', () => {
-    const deploy = deployOf(variant('  hosts:\n    - shop.example.com\n    - admin.shop.example.com\n', '').replace('  ssl: true\n', ''));
+    const deploy = deployOf(
+      variant('  hosts:\n    - shop.example.com\n    - admin.shop.example.com\n', '').replace('  ssl: true\n', ''),
+    );
     const findings = checkDeployment(deploy, APP);
     expect(findings.map((f) => [f.rule, f.severity, f.location?.line])).toEqual([['host-not-allowed', 'warning', 6]]);
-    expect(findings[0]?.message).toMatch(/^proxy sets no host, so kamal-proxy forwards requests for every host not claimed by another app/);
+    expect(findings[0]?.message).toMatch(
+      /^proxy sets no host, so kamal-proxy forwards requests for every host not claimed by another app/,
+    );
   });
 
   it('reports invalid allowlist entries instead of comparing with them', () => {
@@ -209,12 +241,19 @@ describe('checkDeployment: app_port', () => {
 describe('checkDeployment: forwarded headers', () => {
   it('warns when ssl is on without forward_headers and the app trusts forwarded headers', () => {
     const findings = checkDeployment(deployOf(DEPLOY), { ...APP, trustProxy: ['private'] });
-    expect(findings.map((f) => [f.rule, f.severity, f.key, f.location?.line])).toEqual([['forwarded-headers', 'warning', 'proxy.ssl', 11]]);
+    expect(findings.map((f) => [f.rule, f.severity, f.key, f.location?.line])).toEqual([
+      ['forwarded-headers', 'warning', 'proxy.ssl', 11],
+    ]);
     expect(findings[0]?.message).toContain('The app trusts forwarded headers (trustProxy private)');
   });
 
   it('finds nothing with forward_headers: true, without ssl, or when the app trusts nothing', () => {
-    expect(checkDeployment(deployOf(variant('  ssl: true\n', '  ssl: true\n  forward_headers: true\n')), { ...APP, trustProxy: true })).toEqual([]);
+    expect(
+      checkDeployment(deployOf(variant('  ssl: true\n', '  ssl: true\n  forward_headers: true\n')), {
+        ...APP,
+        trustProxy: true,
+      }),
+    ).toEqual([]);
     expect(checkDeployment(deployOf(variant('  ssl: true\n', '')), { ...APP, trustProxy: true })).toEqual([]);
     expect(checkDeployment(deployOf(DEPLOY), { ...APP, trustProxy: [] })).toEqual([]);
   });
@@ -222,7 +261,11 @@ describe('checkDeployment: forwarded headers', () => {
 
 describe('checkDeployment: health-check timeout and probe deadline', () => {
   it('reports a deadline not shorter than the timeout', () => {
-    const findings = checkDeployment(deployOf(variant('timeout: 5', 'timeout: 3')), { ...APP, probeTimeoutMs: 3000, sources: { probeTimeoutMs: '--probe-timeout' } });
+    const findings = checkDeployment(deployOf(variant('timeout: 5', 'timeout: 3')), {
+      ...APP,
+      probeTimeoutMs: 3000,
+      sources: { probeTimeoutMs: '--probe-timeout' },
+    });
     expect(findings).toEqual([
       {
         rule: 'healthcheck-timeout',
@@ -235,13 +278,17 @@ describe('checkDeployment: health-check timeout and probe deadline', () => {
         fix: "lower the app's probeTimeoutMs below 3000 (e.g. 2000), or raise proxy.healthcheck.timeout to 4",
       },
     ]);
-    expect(checkDeployment(deployOf(variant('timeout: 5', 'timeout: 3')), { ...APP, probeTimeoutMs: 2999 })).toEqual([]);
+    expect(checkDeployment(deployOf(variant('timeout: 5', 'timeout: 3')), { ...APP, probeTimeoutMs: 2999 })).toEqual(
+      [],
+    );
   });
 
   it("compares kamal-proxy's default 5 s when no timeout is written", () => {
     const [finding] = checkDeployment(deployOf(variant('    timeout: 5\n', '')), { ...APP, probeTimeoutMs: 6000 });
     expect(finding).not.toHaveProperty('location');
-    expect(finding?.message).toMatch(/^kamal-proxy gives up on a health check after 5 s, its default \(proxy\.healthcheck\.timeout is not set\)/);
+    expect(finding?.message).toMatch(
+      /^kamal-proxy gives up on a health check after 5 s, its default \(proxy\.healthcheck\.timeout is not set\)/,
+    );
   });
 });
 
@@ -254,7 +301,8 @@ describe('checkDeployment: proxy: false', () => {
         severity: 'info',
         key: 'servers.web.proxy',
         location: { file: 'config/deploy.yml', line: 7 },
-        message: "the primary role 'web' runs without kamal-proxy (proxy: false), so there is no health check, host routing or app_port to compare",
+        message:
+          "the primary role 'web' runs without kamal-proxy (proxy: false), so there is no health check, host routing or app_port to compare",
         fix: 'none needed if that is intended; otherwise remove proxy: false from the role',
       },
     ]);

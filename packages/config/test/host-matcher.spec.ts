@@ -10,7 +10,12 @@ import {
   UpgateConfigError,
 } from '../src/index.js';
 
-const get = (host: string | null, extra: Partial<HostRequest> = {}): HostRequest => ({ method: 'GET', path: '/', host, ...extra });
+const get = (host: string | null, extra: Partial<HostRequest> = {}): HostRequest => ({
+  method: 'GET',
+  path: '/',
+  host,
+  ...extra,
+});
 
 const MALFORMED_FIX =
   'none in the allowlist: a malformed host is never allowed; if a real client sends it, fix that client or the proxy in front of it';
@@ -54,7 +59,10 @@ describe('compileHostMatcher: configuration', () => {
   });
 
   it('exposes the normalised entries', () => {
-    const matcher = compileHostMatcher({ allowedHosts: ['App.Example.COM.', 'BÜCHER.example', '[2001:DB8::1]:0443'], probePaths: ['/up'] });
+    const matcher = compileHostMatcher({
+      allowedHosts: ['App.Example.COM.', 'BÜCHER.example', '[2001:DB8::1]:0443'],
+      probePaths: ['/up'],
+    });
     expect(matcher.allowedHosts).toEqual(['app.example.com', 'xn--bcher-kva.example', '[2001:db8::1]:443']);
     expect(matcher.probePaths).toEqual(['/up']);
   });
@@ -66,7 +74,9 @@ describe('compileHostMatcher: configuration', () => {
   });
 
   it('compileHostAllowlist names the setting it was given', () => {
-    const error = thrown(() => compileHostAllowlist(['admin.example.com', 'admin.example.com/'], '@AllowHosts(AdminController)'));
+    const error = thrown(() =>
+      compileHostAllowlist(['admin.example.com', 'admin.example.com/'], '@AllowHosts(AdminController)'),
+    );
     expect(error.message).toBe(
       [
         'upgate: invalid settings (1 problem):',
@@ -189,7 +199,10 @@ describe('decide', () => {
   });
 
   it('names the list it was given a name for, in the reason and in the fix', () => {
-    const matcher = compileHostMatcher({ allowedHosts: ['admin.example.com'], listName: '@AllowHosts() on AdminController' });
+    const matcher = compileHostMatcher({
+      allowedHosts: ['admin.example.com'],
+      listName: '@AllowHosts() on AdminController',
+    });
     expect(matcher.decide(get('shop.example.com'))).toMatchObject({
       reason: 'well-formed but matches no entry of @AllowHosts() on AdminController',
       fix: "add 'shop.example.com' to @AllowHosts() on AdminController",
@@ -228,20 +241,25 @@ describe('decide', () => {
   it('ignores an origin-form or asterisk-form request target', () => {
     const matcher = compileHostMatcher({ allowedHosts: ['example.com'] });
     expect(matcher.decide(get('example.com', { requestTarget: '/x' })).kind).toBe('allow');
-    expect(matcher.decide({ method: 'OPTIONS', path: '*', host: 'example.com', requestTarget: '*' }).kind).toBe('allow');
+    expect(matcher.decide({ method: 'OPTIONS', path: '*', host: 'example.com', requestTarget: '*' }).kind).toBe(
+      'allow',
+    );
   });
 
   it('takes HTTP/2 :authority as the host, and rejects a Host that differs', () => {
     const matcher = compileHostMatcher({ allowedHosts: ['example.com'] });
-    expect(matcher.decide(get(null, { authority: 'Example.com:443', httpVersion: '2' }))).toEqual({ kind: 'allow', host: 'example.com:443' });
+    expect(matcher.decide(get(null, { authority: 'Example.com:443', httpVersion: '2' }))).toEqual({
+      kind: 'allow',
+      host: 'example.com:443',
+    });
     expect(matcher.decide(get('evil.com', { authority: 'example.com', httpVersion: '2' }))).toMatchObject({
       kind: 'reject-malformed',
       reason: "HTTP/2 host 'evil.com' differs from :authority 'example.com'",
     });
     // Unicode case folding does not make them equal: the Kelvin sign is not "k".
-    expect(matcher.decide(get('\u212aitchen.example.com', { authority: 'kitchen.example.com', httpVersion: '2' })).kind).toBe(
-      'reject-malformed',
-    );
+    expect(
+      matcher.decide(get('\u212aitchen.example.com', { authority: 'kitchen.example.com', httpVersion: '2' })).kind,
+    ).toBe('reject-malformed');
   });
 
   describe('X-Forwarded-Host', () => {
@@ -249,7 +267,10 @@ describe('decide', () => {
       compileHostMatcher({ allowedHosts: ['example.com', 'www.example.com', 'app'], trustProxy });
 
     it('is ignored unless the proxy is trusted', () => {
-      expect(behindProxy(false).decide(get('example.com', { forwardedHost: 'evil.com' }))).toEqual({ kind: 'allow', host: 'example.com' });
+      expect(behindProxy(false).decide(get('example.com', { forwardedHost: 'evil.com' }))).toEqual({
+        kind: 'allow',
+        host: 'example.com',
+      });
     });
 
     it('when trusted, gives the app the first entry as the host', () => {
@@ -262,7 +283,10 @@ describe('decide', () => {
     it('from a list, is believed only from a listed peer', () => {
       const matcher = behindProxy(['10.0.0.0/8', 'loopback']);
       const request = get('example.com', { forwardedHost: 'evil.com' });
-      expect(matcher.decide({ ...request, peerAddress: '203.0.113.9' })).toEqual({ kind: 'allow', host: 'example.com' });
+      expect(matcher.decide({ ...request, peerAddress: '203.0.113.9' })).toEqual({
+        kind: 'allow',
+        host: 'example.com',
+      });
       expect(matcher.decide({ ...request, peerAddress: undefined })).toEqual({ kind: 'allow', host: 'example.com' });
       expect(matcher.decide({ ...request, peerAddress: '10.1.2.3' })).toMatchObject({
         kind: 'reject-disallowed',
@@ -293,7 +317,9 @@ describe('decide', () => {
     });
 
     it('trims spaces and tabs around commas, and rejects an empty entry', () => {
-      expect(behindProxy(true).decide(get('example.com', { forwardedHost: 'example.com \t,\twww.example.com' })).kind).toBe('allow');
+      expect(
+        behindProxy(true).decide(get('example.com', { forwardedHost: 'example.com \t,\twww.example.com' })).kind,
+      ).toBe('allow');
       expect(behindProxy(true).decide(get('example.com', { forwardedHost: 'example.com,' }))).toMatchObject({
         kind: 'reject-malformed',
         value: '',
@@ -326,8 +352,13 @@ describe('decideHost', () => {
     const probe = { method: 'GET', path: '/up', host: '7c7168a662c1:3000' };
     expect(matcher.decide(probe)).toEqual({ kind: 'probe' });
     expect(matcher.decideHost(probe)).toMatchObject({ kind: 'reject-disallowed', value: '7c7168a662c1:3000' });
-    expect(matcher.decideHost({ ...probe, host: 'app.example.com' })).toEqual({ kind: 'allow', host: 'app.example.com' });
-    expect(matcher.decideHost({ ...probe, host: 'app.example.com@evil.com' })).toMatchObject({ kind: 'reject-malformed' });
+    expect(matcher.decideHost({ ...probe, host: 'app.example.com' })).toEqual({
+      kind: 'allow',
+      host: 'app.example.com',
+    });
+    expect(matcher.decideHost({ ...probe, host: 'app.example.com@evil.com' })).toMatchObject({
+      kind: 'reject-malformed',
+    });
   });
 });
 

@@ -16,7 +16,9 @@ interface Vector {
   readonly why: string;
 }
 
-const file = JSON.parse(readFileSync(new URL('./fixtures/host-vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
+const file = JSON.parse(readFileSync(new URL('./fixtures/host-vectors.json', import.meta.url), 'utf8')) as {
+  vectors: Vector[];
+};
 const vectors = file.vectors;
 
 /** The rule names a malformed decision may give (spec rule 1 and rule 3). */
@@ -75,7 +77,9 @@ describe('host vectors', () => {
       expect(MALFORMED_RULES.some((rule) => rule.test(decision.reason as string))).toBe(true);
       if (structured) {
         // "malformed: 'VALUE': RULE[ (empty list ...)][; comment]" or "malformed: RULE[; comment]".
-        const text = (structured[2] as string).split('; ')[0]?.replace(/ \(empty list in development: default list\)$/, '');
+        const text = (structured[2] as string)
+          .split('; ')[0]
+          ?.replace(/ \(empty list in development: default list\)$/, '');
         const withValue = /^('(?:[^'\\]|\\.)*'): (.*)$/.exec(text as string);
         if (withValue) {
           expect(sameQuoted(withValue[1] as string, value)).toBe(true);
@@ -87,7 +91,10 @@ describe('host vectors', () => {
     } else {
       expect(decision.reason).toBe('well-formed but matches no entry of the allowed hosts');
       // The fix names the host to list.
-      const name = value.replace(/:[0-9]+$/, '').replace(/\.$/, '').toLowerCase();
+      const name = value
+        .replace(/:[0-9]+$/, '')
+        .replace(/\.$/, '')
+        .toLowerCase();
       expect(decision.fix).toContain(`'${name}`);
       if (structured) {
         const quoted = /^('(?:[^'\\]|\\.)*') is well-formed but matches no entry/.exec(structured[2] as string);

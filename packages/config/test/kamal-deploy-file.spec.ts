@@ -14,15 +14,21 @@ function variant(from: string, to: string): string {
 
 function read(deployYml: string, options: { destination?: string; extra?: Record<string, string> } = {}) {
   const cwd = tempProject({ 'config/deploy.yml': deployYml, ...options.extra });
-  return readKamalDeployFile('config/deploy.yml', { cwd, ...(options.destination ? { destination: options.destination } : {}) });
+  return readKamalDeployFile('config/deploy.yml', {
+    cwd,
+    ...(options.destination ? { destination: options.destination } : {}),
+  });
 }
 
-function problemsOf(deployYml: string, options: { destination?: string; extra?: Record<string, string> } = {}): string[] {
+function problemsOf(
+  deployYml: string,
+  options: { destination?: string; extra?: Record<string, string> } = {},
+): string[] {
   return problemLines(() => read(deployYml, options));
 }
 
 describe('readKamalDeployFile: what a valid Kamal 2 file gives', () => {
-  it('reads the proxy settings of a single-server Let\'s Encrypt deploy, with the line of every key', () => {
+  it("reads the proxy settings of a single-server Let's Encrypt deploy, with the line of every key", () => {
     const config = read(DEPLOY_YML);
     expect(config.file).toBe('config/deploy.yml');
     expect(config.files).toEqual(['config/deploy.yml']);
@@ -46,7 +52,7 @@ describe('readKamalDeployFile: what a valid Kamal 2 file gives', () => {
     expect(config.locate('proxy.forward_headers')).toBeUndefined();
   });
 
-  it('reads a hosts list, explicit forward_headers, and applies Kamal\'s defaults for the rest', () => {
+  it("reads a hosts list, explicit forward_headers, and applies Kamal's defaults for the rest", () => {
     const config = read(DEPLOY_YML_HOSTS);
     expect(config.proxy).toEqual({
       enabled: true,
@@ -62,8 +68,17 @@ describe('readKamalDeployFile: what a valid Kamal 2 file gives', () => {
   });
 
   it('applies every default when there is no proxy section', () => {
-    const config = read('service: demo\nimage: acme/demo\nservers:\n  - 192.168.0.1\nregistry:\n  username: acme\n  password: [KAMAL_REGISTRY_PASSWORD]\n');
-    expect(config.proxy).toEqual({ enabled: true, hosts: [], healthcheck: { path: '/up' }, appPort: 80, ssl: false, forwardHeaders: true });
+    const config = read(
+      'service: demo\nimage: acme/demo\nservers:\n  - 192.168.0.1\nregistry:\n  username: acme\n  password: [KAMAL_REGISTRY_PASSWORD]\n',
+    );
+    expect(config.proxy).toEqual({
+      enabled: true,
+      hosts: [],
+      healthcheck: { path: '/up' },
+      appPort: 80,
+      ssl: false,
+      forwardHeaders: true,
+    });
   });
 
   it('splits proxy.host on commas, as Kamal does', () => {
@@ -72,7 +87,9 @@ describe('readKamalDeployFile: what a valid Kamal 2 file gives', () => {
   });
 
   it('reads ssl given as a custom certificate mapping as ssl on', () => {
-    const config = read(variant('  ssl: true\n', '  ssl: {certificate_pem: CERTIFICATE_PEM, private_key_pem: PRIVATE_KEY_PEM}\n'));
+    const config = read(
+      variant('  ssl: true\n', '  ssl: {certificate_pem: CERTIFICATE_PEM, private_key_pem: PRIVATE_KEY_PEM}\n'),
+    );
     expect(config.proxy.ssl).toBe(true);
     expect(config.proxy.forwardHeaders).toBe(false);
   });
@@ -99,7 +116,7 @@ proxy:
     expect(config.locate('proxy.healthcheck.interval')).toEqual({ file: 'config/deploy.yml', line: 13 });
   });
 
-  it('takes the primary role\'s own proxy settings over the root ones, as Kamal merges them', () => {
+  it("takes the primary role's own proxy settings over the root ones, as Kamal merges them", () => {
     const config = read(`service: demo
 image: acme/demo
 primary_role: app
@@ -119,14 +136,20 @@ proxy:
     interval: 2
 `);
     expect(config.primaryRole).toBe('app');
-    expect(config.proxy).toMatchObject({ hosts: ['app.example.com'], appPort: 8080, healthcheck: { path: '/health', interval: 2 } });
+    expect(config.proxy).toMatchObject({
+      hosts: ['app.example.com'],
+      appPort: 8080,
+      healthcheck: { path: '/health', interval: 2 },
+    });
     expect(config.locate('proxy.app_port')).toEqual({ file: 'config/deploy.yml', line: 8 });
     expect(config.locate('proxy.healthcheck.path')).toEqual({ file: 'config/deploy.yml', line: 10 });
     expect(config.locate('proxy.healthcheck.interval')).toEqual({ file: 'config/deploy.yml', line: 17 });
   });
 
   it('reports the proxy as disabled when the primary role sets proxy: false', () => {
-    const config = read('service: demo\nimage: acme/demo\nservers:\n  web:\n    hosts: [192.168.0.1]\n    proxy: false\n');
+    const config = read(
+      'service: demo\nimage: acme/demo\nservers:\n  web:\n    hosts: [192.168.0.1]\n    proxy: false\n',
+    );
     expect(config.proxy.enabled).toBe(false);
   });
 
@@ -150,7 +173,10 @@ proxy:
 
 describe('readKamalDeployFile: destinations', () => {
   it('deep-merges deploy.<destination>.yml over the base file as Kamal does, and locates keys in the file that set them', () => {
-    const config = read(DEPLOY_YML, { destination: 'staging', extra: { 'config/deploy.staging.yml': DEPLOY_STAGING_YML } });
+    const config = read(DEPLOY_YML, {
+      destination: 'staging',
+      extra: { 'config/deploy.staging.yml': DEPLOY_STAGING_YML },
+    });
     expect(config.files).toEqual(['config/deploy.yml', 'config/deploy.staging.yml']);
     expect(config.destination).toBe('staging');
     expect(config.proxy).toEqual({
@@ -171,9 +197,11 @@ describe('readKamalDeployFile: destinations', () => {
 
   it('rejects host in the base file with hosts in the overlay, as Kamal does after merging', () => {
     const overlay = 'proxy:\n  hosts:\n    - staging.example.com\n';
-    expect(problemsOf(DEPLOY_YML, { destination: 'staging', extra: { 'config/deploy.staging.yml': overlay } })).toEqual([
-      'config/deploy.staging.yml:2: proxy.hosts: is given together with host (config/deploy.yml:14); Kamal accepts one of them: hosts (a list) or host (one name, or several separated by commas)',
-    ]);
+    expect(problemsOf(DEPLOY_YML, { destination: 'staging', extra: { 'config/deploy.staging.yml': overlay } })).toEqual(
+      [
+        'config/deploy.staging.yml:2: proxy.hosts: is given together with host (config/deploy.yml:14); Kamal accepts one of them: hosts (a list) or host (one name, or several separated by commas)',
+      ],
+    );
   });
 
   it('fails when the destination file is missing, naming it', () => {
@@ -203,11 +231,11 @@ describe('readKamalDeployFile: files Kamal would reject', () => {
     ]);
   });
 
-  it('reports a YAML syntax error in the destination file with that file\'s line', () => {
+  it("reports a YAML syntax error in the destination file with that file's line", () => {
     const overlay = 'proxy:\n  host: staging.example.com\n  healthcheck: path: /up\n';
-    expect(problemsOf(DEPLOY_YML, { destination: 'staging', extra: { 'config/deploy.staging.yml': overlay } })).toEqual([
-      'config/deploy.staging.yml:3: YAML syntax error: Nested mappings are not allowed in compact mappings',
-    ]);
+    expect(problemsOf(DEPLOY_YML, { destination: 'staging', extra: { 'config/deploy.staging.yml': overlay } })).toEqual(
+      ['config/deploy.staging.yml:3: YAML syntax error: Nested mappings are not allowed in compact mappings'],
+    );
   });
 
   it('refuses an empty file and a file that is not a mapping', () => {
@@ -263,7 +291,9 @@ describe('readKamalDeployFile: files Kamal would reject', () => {
   });
 
   it('rejects host together with hosts, and ssl without any host', () => {
-    expect(problemsOf(variant('  host: app.example.com\n', '  host: app.example.com\n  hosts: [www.example.com]\n'))).toEqual([
+    expect(
+      problemsOf(variant('  host: app.example.com\n', '  host: app.example.com\n  hosts: [www.example.com]\n')),
+    ).toEqual([
       'config/deploy.yml:15: proxy.hosts: is given together with host (line 14); Kamal accepts one of them: hosts (a list) or host (one name, or several separated by commas)',
     ]);
     expect(problemsOf(variant('  host: app.example.com\n', ''))).toEqual([
@@ -286,10 +316,10 @@ describe('readKamalDeployFile: files Kamal would reject', () => {
     ]);
   });
 
-  it('checks the role\'s proxy settings like the root ones, under their own name', () => {
-    expect(problemsOf('service: demo\nservers:\n  web:\n    hosts: [192.168.0.1]\n    proxy:\n      app_port: web\n')).toEqual([
-      'config/deploy.yml:6: servers.web.proxy.app_port: "web" must be an integer port, e.g. 3000',
-    ]);
+  it("checks the role's proxy settings like the root ones, under their own name", () => {
+    expect(
+      problemsOf('service: demo\nservers:\n  web:\n    hosts: [192.168.0.1]\n    proxy:\n      app_port: web\n'),
+    ).toEqual(['config/deploy.yml:6: servers.web.proxy.app_port: "web" must be an integer port, e.g. 3000']);
   });
 
   it('rejects a key written twice, which Kamal would silently resolve to the last', () => {
@@ -320,7 +350,11 @@ describe('readKamalDeployFile: files Kamal would reject', () => {
     }
     expect(caught).toBeInstanceOf(UpgateConfigError);
     expect((caught as UpgateConfigError).problems).toEqual([
-      { setting: 'config/deploy.yml:15: proxy.app_port', value: '"eighty"', message: 'must be an integer port, e.g. 3000' },
+      {
+        setting: 'config/deploy.yml:15: proxy.app_port',
+        value: '"eighty"',
+        message: 'must be an integer port, e.g. 3000',
+      },
     ]);
     expect((caught as UpgateConfigError).message).toBe(
       'upgate: invalid settings (1 problem):\n  - config/deploy.yml:15: proxy.app_port: "eighty" must be an integer port, e.g. 3000',

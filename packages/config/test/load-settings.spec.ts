@@ -6,7 +6,11 @@ import { problemLines, removeTempProjects, tempProject } from './support/temp-pr
 afterAll(removeTempProjects);
 
 /** A project with `config/deploy.yml` (and more files), loaded with `sources`. */
-function loadWithDeployFile(deployYml: string, sources: Omit<UpgateSources, 'cwd' | 'deployFile'> = {}, extra: Record<string, string> = {}) {
+function loadWithDeployFile(
+  deployYml: string,
+  sources: Omit<UpgateSources, 'cwd' | 'deployFile'> = {},
+  extra: Record<string, string> = {},
+) {
   const cwd = tempProject({ 'config/deploy.yml': deployYml, ...extra });
   return loadSettings({ env: {}, ...sources, cwd, deployFile: 'config/deploy.yml' });
 }
@@ -26,7 +30,11 @@ describe('loadSettings: defaults', () => {
   });
 
   it('treats an explicitly empty allowlist as not given', () => {
-    expect(loadSettings({ env: {}, options: { allowedHosts: [] } }).allowedHosts).toEqual(['.localhost', '127.0.0.1', '[::1]']);
+    expect(loadSettings({ env: {}, options: { allowedHosts: [] } }).allowedHosts).toEqual([
+      '.localhost',
+      '127.0.0.1',
+      '[::1]',
+    ]);
   });
 
   it('refuses an empty allowlist outside development, naming every setting that can fill it', () => {
@@ -39,7 +47,13 @@ describe('loadSettings: defaults', () => {
   });
 
   it('names the deploy file when it gives no host either', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML.replace('  ssl: true\n  host: app.example.com\n', ''), { env: { NODE_ENV: 'production', PORT: '3000' } }))).toEqual([
+    expect(
+      problemLines(() =>
+        loadWithDeployFile(DEPLOY_YML.replace('  ssl: true\n  host: app.example.com\n', ''), {
+          env: { NODE_ENV: 'production', PORT: '3000' },
+        }),
+      ),
+    ).toEqual([
       'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in config/deploy.yml',
     ]);
   });
@@ -63,7 +77,12 @@ describe('loadSettings: precedence (options > environment > deploy file > defaul
   it('takes each field from the highest source that gives it, and lists whole', () => {
     const settings = loadWithDeployFile(DEPLOY_YML, {
       options: { rejectStatus: 421 },
-      env: { NODE_ENV: 'production', HOST_REJECT_STATUS: '403', ALLOWED_HOSTS: 'app.example.com,admin.example.com', TRUST_PROXY: 'loopback' },
+      env: {
+        NODE_ENV: 'production',
+        HOST_REJECT_STATUS: '403',
+        ALLOWED_HOSTS: 'app.example.com,admin.example.com',
+        TRUST_PROXY: 'loopback',
+      },
     });
     expect(settings).toEqual({
       allowedHosts: ['app.example.com', 'admin.example.com'], // environment, not concatenated with proxy.host
@@ -87,7 +106,11 @@ describe('loadSettings: precedence (options > environment > deploy file > defaul
   });
 
   it('merges the destination file before reading it', () => {
-    const settings = loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production' }, destination: 'staging' }, { 'config/deploy.staging.yml': DEPLOY_STAGING_YML });
+    const settings = loadWithDeployFile(
+      DEPLOY_YML,
+      { env: { NODE_ENV: 'production' }, destination: 'staging' },
+      { 'config/deploy.staging.yml': DEPLOY_STAGING_YML },
+    );
     expect(settings.allowedHosts).toEqual(['staging.example.com']);
     expect(settings.port).toBe(3000);
   });
@@ -103,7 +126,8 @@ describe('loadSettings: precedence (options > environment > deploy file > defaul
   });
 
   it('ignores the proxy settings of a primary role that runs no proxy', () => {
-    const deployYml = 'service: demo\nimage: acme/demo\nservers:\n  web:\n    hosts: [192.168.0.1]\n    proxy: false\nproxy:\n  host: app.example.com\n  app_port: 3000\n';
+    const deployYml =
+      'service: demo\nimage: acme/demo\nservers:\n  web:\n    hosts: [192.168.0.1]\n    proxy: false\nproxy:\n  host: app.example.com\n  app_port: 3000\n';
     expect(loadWithDeployFile(deployYml, { env: { PORT: '8080', HEALTH_PROBE_PATHS: '/health' } })).toMatchObject({
       allowedHosts: ['.localhost', '127.0.0.1', '[::1]'],
       probePaths: ['/health'],
@@ -114,39 +138,63 @@ describe('loadSettings: precedence (options > environment > deploy file > defaul
 
 describe('loadSettings: contradictions with the deploy file', () => {
   it('refuses probe paths that leave out the health-check path kamal-proxy probes', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production', HEALTH_PROBE_PATHS: '/healthz' } }))).toEqual([
+    expect(
+      problemLines(() =>
+        loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production', HEALTH_PROBE_PATHS: '/healthz' } }),
+      ),
+    ).toEqual([
       'HEALTH_PROBE_PATHS: "/healthz" leaves out "/up", the path kamal-proxy checks (config/deploy.yml:17: proxy.healthcheck.path); its probes (Host: the container id) would be rejected and the deploy would never turn healthy; add it: "/healthz,/up"',
     ]);
   });
 
-  it('counts Kamal\'s default /up as the probed path when the deploy file sets none', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML_HOSTS, { env: { NODE_ENV: 'production' }, options: { probePaths: ['/health'] } }))).toEqual([
+  it("counts Kamal's default /up as the probed path when the deploy file sets none", () => {
+    expect(
+      problemLines(() =>
+        loadWithDeployFile(DEPLOY_YML_HOSTS, { env: { NODE_ENV: 'production' }, options: { probePaths: ['/health'] } }),
+      ),
+    ).toEqual([
       'probePaths: ["/health"] leaves out "/up", the path kamal-proxy checks (Kamal\'s default: config/deploy.yml sets no proxy.healthcheck.path); its probes (Host: the container id) would be rejected and the deploy would never turn healthy; add it: ["/health","/up"]',
     ]);
   });
 
   it('refuses a PORT other than proxy.app_port', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production', PORT: '8080' } }))).toEqual([
+    expect(
+      problemLines(() => loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production', PORT: '8080' } })),
+    ).toEqual([
       'PORT: "8080" differs from proxy.app_port 3000 (config/deploy.yml:15), the port kamal-proxy sends requests and probes to; make them equal',
     ]);
   });
 
-  it('refuses a port other than 80 when the deploy file leaves proxy.app_port to Kamal\'s default', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML_HOSTS, { env: { NODE_ENV: 'production' }, options: { port: 3000 } }))).toEqual([
-      'port: 3000 differs from 80, the port kamal-proxy sends requests and probes to (Kamal\'s default: config/deploy.yml sets no proxy.app_port); set proxy.app_port: 3000 there',
+  it("refuses a port other than 80 when the deploy file leaves proxy.app_port to Kamal's default", () => {
+    expect(
+      problemLines(() =>
+        loadWithDeployFile(DEPLOY_YML_HOSTS, { env: { NODE_ENV: 'production' }, options: { port: 3000 } }),
+      ),
+    ).toEqual([
+      "port: 3000 differs from 80, the port kamal-proxy sends requests and probes to (Kamal's default: config/deploy.yml sets no proxy.app_port); set proxy.app_port: 3000 there",
     ]);
   });
 
   it('refuses an allowlist that rejects a host kamal-proxy routes to the app', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML_HOSTS, { env: { NODE_ENV: 'production', ALLOWED_HOSTS: 'shop.example.com' } }))).toEqual([
+    expect(
+      problemLines(() =>
+        loadWithDeployFile(DEPLOY_YML_HOSTS, { env: { NODE_ENV: 'production', ALLOWED_HOSTS: 'shop.example.com' } }),
+      ),
+    ).toEqual([
       'ALLOWED_HOSTS: "shop.example.com" does not allow "www.shop.example.com", which kamal-proxy routes to this app (config/deploy.yml:15: proxy.hosts), so every request for it would be rejected; add it',
     ]);
   });
 
   it('checks a wildcard proxy host against the allowlist as a whole', () => {
     const wildcard = DEPLOY_YML.replace('host: app.example.com', 'host: "*.example.com"');
-    expect(loadWithDeployFile(wildcard, { env: { NODE_ENV: 'production', ALLOWED_HOSTS: '.example.com' } }).allowedHosts).toEqual(['.example.com']);
-    expect(problemLines(() => loadWithDeployFile(wildcard, { env: { NODE_ENV: 'production', ALLOWED_HOSTS: 'app.example.com' } }))).toEqual([
+    expect(
+      loadWithDeployFile(wildcard, { env: { NODE_ENV: 'production', ALLOWED_HOSTS: '.example.com' } }).allowedHosts,
+    ).toEqual(['.example.com']);
+    expect(
+      problemLines(() =>
+        loadWithDeployFile(wildcard, { env: { NODE_ENV: 'production', ALLOWED_HOSTS: 'app.example.com' } }),
+      ),
+    ).toEqual([
       'ALLOWED_HOSTS: "app.example.com" does not allow "*.example.com", which kamal-proxy routes to this app (config/deploy.yml:14: proxy.host), so every request for it would be rejected; add it',
     ]);
   });
@@ -180,18 +228,27 @@ describe('loadSettings: every problem at once', () => {
 
   it('reports a deploy file Kamal would reject among the other problems, without a spurious empty-allowlist error', () => {
     expect(
-      problemLines(() => loadWithDeployFile(DEPLOY_YML.replace('app_port: 3000', 'app_port: "eighty"'), { env: { NODE_ENV: 'production', PORT: '3000x' } })),
-    ).toEqual(['PORT: "3000x" must be an integer port from 1 to 65535, e.g. 3000', 'config/deploy.yml:15: proxy.app_port: "eighty" must be an integer port, e.g. 3000']);
-  });
-
-  it('does not add an empty-allowlist error when the allowlist given is all bad', () => {
-    expect(problemLines(() => loadSettings({ env: { NODE_ENV: 'production', ALLOWED_HOSTS: 'https://app.example.com' } }))).toEqual([
-      'ALLOWED_HOSTS: "https://app.example.com" is a URL; write the host alone: "app.example.com"',
+      problemLines(() =>
+        loadWithDeployFile(DEPLOY_YML.replace('app_port: 3000', 'app_port: "eighty"'), {
+          env: { NODE_ENV: 'production', PORT: '3000x' },
+        }),
+      ),
+    ).toEqual([
+      'PORT: "3000x" must be an integer port from 1 to 65535, e.g. 3000',
+      'config/deploy.yml:15: proxy.app_port: "eighty" must be an integer port, e.g. 3000',
     ]);
   });
 
+  it('does not add an empty-allowlist error when the allowlist given is all bad', () => {
+    expect(
+      problemLines(() => loadSettings({ env: { NODE_ENV: 'production', ALLOWED_HOSTS: 'https://app.example.com' } })),
+    ).toEqual(['ALLOWED_HOSTS: "https://app.example.com" is a URL; write the host alone: "app.example.com"']);
+  });
+
   it('reports a missing destination file', () => {
-    expect(problemLines(() => loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production' }, destination: 'staging' }))).toEqual([
+    expect(
+      problemLines(() => loadWithDeployFile(DEPLOY_YML, { env: { NODE_ENV: 'production' }, destination: 'staging' })),
+    ).toEqual([
       'config/deploy.staging.yml: is not there, and destination "staging" needs it (Kamal merges it over config/deploy.yml); create it or give the right destination',
     ]);
   });
@@ -206,11 +263,18 @@ describe('loadSettings: every problem at once', () => {
 describe('settingsFromDeployFile', () => {
   it('returns what the deploy file gives', () => {
     const cwd = tempProject({ 'config/deploy.yml': DEPLOY_YML });
-    expect(settingsFromDeployFile('config/deploy.yml', { cwd })).toEqual({ allowedHosts: ['app.example.com'], probePaths: ['/up'], port: 3000 });
+    expect(settingsFromDeployFile('config/deploy.yml', { cwd })).toEqual({
+      allowedHosts: ['app.example.com'],
+      probePaths: ['/up'],
+      port: 3000,
+    });
   });
 
   it('checks hosts and the health-check path as upgate entries, with file and line', () => {
-    const deployYml = DEPLOY_YML_HOSTS.replace('- www.shop.example.com', '- www.shop.example.com:https').replace('  forward_headers: true\n', '  healthcheck:\n    path: up\n');
+    const deployYml = DEPLOY_YML_HOSTS.replace('- www.shop.example.com', '- www.shop.example.com:https').replace(
+      '  forward_headers: true\n',
+      '  healthcheck:\n    path: up\n',
+    );
     const cwd = tempProject({ 'config/deploy.yml': deployYml });
     expect(problemLines(() => settingsFromDeployFile('config/deploy.yml', { cwd }))).toEqual([
       'config/deploy.yml:17: proxy.hosts[1]: "www.shop.example.com:https" has port "https"; a port is 1-65535',

@@ -1,9 +1,12 @@
 import { checkProbePath } from '../src/index.js';
 
 describe('checkProbePath', () => {
-  test.each(['/up', '/healthz', '/up/', '/health/live', '/%75p', '/a;b', "/a-b_c.d~e!$&'()*+,=:@"])('accepts %j', (path) => {
-    expect(checkProbePath(path)).toBeUndefined();
-  });
+  test.each(['/up', '/healthz', '/up/', '/health/live', '/%75p', '/a;b', "/a-b_c.d~e!$&'()*+,=:@"])(
+    'accepts %j',
+    (path) => {
+      expect(checkProbePath(path)).toBeUndefined();
+    },
+  );
 
   test.each([
     ['', 'is empty; write a path such as "/up"'],
@@ -21,7 +24,10 @@ describe('checkProbePath', () => {
     ['/up/../admin', 'has a "." or ".." segment, which clients resolve before sending; write the resolved path'],
     ['/./up', 'has a "." or ".." segment, which clients resolve before sending; write the resolved path'],
     ['/up/.', 'has a "." or ".." segment, which clients resolve before sending; write the resolved path'],
-    ['/gesundheit/prüfung', `has the character 'ü', which a client sends percent-encoded; write "/gesundheit/pr%C3%BCfung"`],
+    [
+      '/gesundheit/prüfung',
+      `has the character 'ü', which a client sends percent-encoded; write "/gesundheit/pr%C3%BCfung"`,
+    ],
     ['/a\\b', `has the character '\\', which a request path cannot carry unencoded; write "%5C" in its place`],
     ['/a"b', `has the character '"', which a request path cannot carry unencoded; write "%22" in its place`],
     ['/a\u0000', `has the character '\\x00', which a request path cannot carry unencoded; write "%00" in its place`],

@@ -24,7 +24,9 @@ describe('settingsFromEnv', () => {
   });
 
   it('gives only what is set, and ignores variables that are not near its own names', () => {
-    expect(settingsFromEnv({ PORT: '8080', PATH: '/usr/bin', HOME: '/root', HTTP_PROXY: 'http://proxy:3128' })).toEqual({ port: 8080 });
+    expect(settingsFromEnv({ PORT: '8080', PATH: '/usr/bin', HOME: '/root', HTTP_PROXY: 'http://proxy:3128' })).toEqual(
+      { port: 8080 },
+    );
     expect(settingsFromEnv({})).toEqual({});
   });
 
@@ -64,7 +66,9 @@ describe('settingsFromEnv', () => {
   });
 
   it('refuses empty variables and empty list entries instead of ignoring them', () => {
-    expect(problemLines(() => settingsFromEnv({ ALLOWED_HOSTS: '', NODE_ENV: ' ', HEALTH_PROBE_PATHS: '/up,,/ready,' }))).toEqual([
+    expect(
+      problemLines(() => settingsFromEnv({ ALLOWED_HOSTS: '', NODE_ENV: ' ', HEALTH_PROBE_PATHS: '/up,,/ready,' })),
+    ).toEqual([
       'ALLOWED_HOSTS: "" is empty; give a comma-separated list, e.g. ALLOWED_HOSTS=app.example.com,.example.org, or unset it',
       'HEALTH_PROBE_PATHS: "/up,,/ready," has an empty entry; remove the extra comma: "/up,/ready"',
       'NODE_ENV: " " is empty; set it to the environment, e.g. NODE_ENV=production, or unset it',
@@ -81,7 +85,12 @@ describe('settingsFromEnv', () => {
   it('asks "did you mean" for a misspelt variable set while the right one is not', () => {
     expect(
       problemLines(() =>
-        settingsFromEnv({ ALLOWED_HOST: 'app.example.com', HEALTH_PROBE_PATH: '/up', TRUSTED_PROXIES: 'loopback', HOST_REJECT_STAUTS: '403' }),
+        settingsFromEnv({
+          ALLOWED_HOST: 'app.example.com',
+          HEALTH_PROBE_PATH: '/up',
+          TRUSTED_PROXIES: 'loopback',
+          HOST_REJECT_STAUTS: '403',
+        }),
       ),
     ).toEqual([
       'ALLOWED_HOST: "app.example.com" is not read by upgate; did you mean ALLOWED_HOSTS?',
@@ -95,7 +104,9 @@ describe('settingsFromEnv', () => {
   });
 
   it('leaves a near-miss alone when the right variable is set too', () => {
-    expect(settingsFromEnv({ ALLOWED_HOSTS: 'app.example.com', ALLOWED_HOST: 'other.example.com' })).toEqual({ allowedHosts: ['app.example.com'] });
+    expect(settingsFromEnv({ ALLOWED_HOSTS: 'app.example.com', ALLOWED_HOST: 'other.example.com' })).toEqual({
+      allowedHosts: ['app.example.com'],
+    });
   });
 
   it('reads process.env when given no argument', () => {

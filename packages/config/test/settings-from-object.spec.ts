@@ -31,7 +31,11 @@ describe('settingsFromObject', () => {
   it('names each bad entry by its index, with the form to write', () => {
     expect(
       problemLines(() =>
-        settingsFromObject({ allowedHosts: ['app.example.com', 'https://app.example.com/', 'a..example.com'], probePaths: ['/up', 'health'], trustProxy: ['127.0.0.1:80'] }),
+        settingsFromObject({
+          allowedHosts: ['app.example.com', 'https://app.example.com/', 'a..example.com'],
+          probePaths: ['/up', 'health'],
+          trustProxy: ['127.0.0.1:80'],
+        }),
       ),
     ).toEqual([
       'allowedHosts[1]: "https://app.example.com/" is a URL; write the host alone: "app.example.com"',
@@ -51,9 +55,9 @@ describe('settingsFromObject', () => {
       port: 3000.5,
     } as unknown as UpgateOptions;
     expect(problemLines(() => settingsFromObject(options))).toEqual([
-      'allowedHosts: "app.example.com" must be a list, e.g. [\'app.example.com\', \'.example.org\']',
+      "allowedHosts: \"app.example.com\" must be a list, e.g. ['app.example.com', '.example.org']",
       'probePaths[1]: 42 must be a string: a path such as "/up"',
-      'trustProxy: "true" must be true, false or [\'loopback\', \'10.0.0.0/8\']',
+      "trustProxy: \"true\" must be true, false or ['loopback', '10.0.0.0/8']",
       'rejectStatus: 404 must be 400 (as Django), 403 (as Rails) or 421 (Misdirected Request)',
       'environment: "" must be the name of an environment, such as "production" or "development"',
       'port: 3000.5 must be an integer port from 1 to 65535, e.g. 3000',
@@ -61,7 +65,11 @@ describe('settingsFromObject', () => {
   });
 
   it('asks "did you mean" for a misspelt setting, and leaves other keys to the module passing them on', () => {
-    const options = { allowedHost: ['app.example.com'], probe_paths: ['/up'], probes: { '/up': [] } } as unknown as UpgateOptions;
+    const options = {
+      allowedHost: ['app.example.com'],
+      probe_paths: ['/up'],
+      probes: { '/up': [] },
+    } as unknown as UpgateOptions;
     expect(problemLines(() => settingsFromObject(options))).toEqual([
       'allowedHost: is not an upgate setting; did you mean allowedHosts?',
       'probe_paths: is not an upgate setting; did you mean probePaths?',

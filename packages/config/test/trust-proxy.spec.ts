@@ -1,12 +1,21 @@
 import { checkTrustProxyEntry, compileTrustProxy, UpgateConfigError } from '../src/index.js';
 
 describe('checkTrustProxyEntry', () => {
-  test.each(['10.0.0.1', '::1', '[::1]', '2001:db8::1', '10.0.0.0/8', '0.0.0.0/0', 'fd00::/8', '[fd00::]/8', '::/0', 'loopback', 'private'])(
-    'accepts %j',
-    (entry) => {
-      expect(checkTrustProxyEntry(entry)).toBeUndefined();
-    },
-  );
+  test.each([
+    '10.0.0.1',
+    '::1',
+    '[::1]',
+    '2001:db8::1',
+    '10.0.0.0/8',
+    '0.0.0.0/0',
+    'fd00::/8',
+    '[fd00::]/8',
+    '::/0',
+    'loopback',
+    'private',
+  ])('accepts %j', (entry) => {
+    expect(checkTrustProxyEntry(entry)).toBeUndefined();
+  });
 
   test.each([
     ['', 'is empty; write an address ("10.0.0.1"), a network ("10.0.0.0/8"), "loopback" or "private"'],
@@ -21,7 +30,10 @@ describe('checkTrustProxyEntry', () => {
     ['010.0.0.1', 'is not an IPv4 address; write four octets 0-255 without leading zeros, such as "10.0.0.1"'],
     ['10.0.0.1:8080', 'has a port; write the address alone: "10.0.0.1"'],
     ['fe80::1%eth0', 'has a zone id; write the address alone: "fe80::1"'],
-    ['proxy.internal', 'is not an address, a network or a range name; write "10.0.0.1", "10.0.0.0/8", "fd00::/8", "loopback" or "private"'],
+    [
+      'proxy.internal',
+      'is not an address, a network or a range name; write "10.0.0.1", "10.0.0.0/8", "fd00::/8", "loopback" or "private"',
+    ],
   ])('refuses %j: %s', (entry, message) => {
     expect(checkTrustProxyEntry(entry)).toBe(message);
   });

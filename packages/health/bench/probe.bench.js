@@ -72,7 +72,9 @@ function startServer(script, args) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ') || script} exited (${code}) before listening:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ') || script} exited (${code}) before listening:\n${output}`)),
+    );
   });
 }
 
@@ -110,17 +112,23 @@ async function throughput(server, path, seconds) {
   const cpuBefore = cpuSeconds(server.child.pid);
   const wallBefore = performance.now();
   const url = `http://127.0.0.1:${server.port}${path}`;
-  const result = useWrk ? await wrk(url, seconds) : await autocannon({ url, connections: CONNECTIONS, duration: seconds });
+  const result = useWrk
+    ? await wrk(url, seconds)
+    : await autocannon({ url, connections: CONNECTIONS, duration: seconds });
   const busy = (cpuSeconds(server.child.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(`${path} on port ${server.port}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
+    throw new Error(
+      `${path} on port ${server.port}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
   }
   return { rps: result.requests.average, busy };
 }
 
 /** One wrk run (one thread, CONNECTIONS connections), in autocannon's result shape. */
 async function wrk(url, seconds) {
-  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise((resolve) => child.on('close', resolve));
@@ -143,8 +151,14 @@ function rssMiB(pid) {
 
 const started = performance.now();
 const load = loadavg()[0];
-console.log(`upgate health bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load ${load.toFixed(2)}`);
-console.log(canPin ? `servers on core ${SERVER_CORE}, load generator (${LOADGEN}) on core ${CLIENT_CORE}` : 'taskset unavailable: nothing pinned');
+console.log(
+  `upgate health bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load ${load.toFixed(2)}`,
+);
+console.log(
+  canPin
+    ? `servers on core ${SERVER_CORE}, load generator (${LOADGEN}) on core ${CLIENT_CORE}`
+    : 'taskset unavailable: nothing pinned',
+);
 const { nestApp, bareHttp } = await buildBenchApps();
 console.log(`apps compiled to ${dirname(nestApp)}`);
 
@@ -176,7 +190,9 @@ const pairs = [
 ];
 const samples = Object.fromEntries(pairs.map(([name]) => [name, { a: [], b: [], busyA: [], busyB: [] }]));
 try {
-  const targets = new Map(pairs.flatMap(([, a, b]) => [a, b]).map(([server, path]) => [`${server} ${path}`, [server, path]]));
+  const targets = new Map(
+    pairs.flatMap(([, a, b]) => [a, b]).map(([server, path]) => [`${server} ${path}`, [server, path]]),
+  );
   for (const [name, [server, path]] of targets) {
     if ((await getStatus(servers[server].port, path)) !== 200) throw new Error(`${name}: not 200`);
     await throughput(servers[server], path, WARMUP_SECONDS);
@@ -306,15 +322,22 @@ const meets = (row) => {
   const value = row.ratio ?? row.diff;
   return (row.better === 'higher' ? value >= row.target : value <= row.target) ? 'yes' : 'NO';
 };
-const figure = (row) => (row.ratio !== undefined ? row.ratio.toFixed(2) : `${row.diff >= 0 ? '+' : ''}${row.diff.toFixed(2)} MiB`);
+const figure = (row) =>
+  row.ratio !== undefined ? row.ratio.toFixed(2) : `${row.diff >= 0 ? '+' : ''}${row.diff.toFixed(2)} MiB`;
 const wallFigure = (row) => (row.wallRatio !== undefined ? row.wallRatio.toFixed(2) : '');
 const goal = (row) =>
-  row.target === undefined ? '' : `${row.better === 'higher' ? '≥' : '≤'} ${row.ratio !== undefined ? row.target.toFixed(2) : `+${row.target} MiB`}`;
+  row.target === undefined
+    ? ''
+    : `${row.better === 'higher' ? '≥' : '≤'} ${row.ratio !== undefined ? row.target.toFixed(2) : `+${row.target} MiB`}`;
 
 console.log('');
-console.log(`${'measurement'.padEnd(66)} ${'A'.padStart(28)} ${'B'.padStart(28)}  ${'÷ per CPU'.padStart(10)} ${'wall'.padStart(6)}  target      met`);
+console.log(
+  `${'measurement'.padEnd(66)} ${'A'.padStart(28)} ${'B'.padStart(28)}  ${'÷ per CPU'.padStart(10)} ${'wall'.padStart(6)}  target      met`,
+);
 for (const row of rows) {
-  console.log(`${row.label.padEnd(66)} ${row.a.padStart(28)} ${row.b.padStart(28)}  ${figure(row).padStart(10)} ${wallFigure(row).padStart(6)}  ${goal(row).padEnd(11)} ${meets(row)}`);
+  console.log(
+    `${row.label.padEnd(66)} ${row.a.padStart(28)} ${row.b.padStart(28)}  ${figure(row).padStart(10)} ${wallFigure(row).padStart(6)}  ${goal(row).padEnd(11)} ${meets(row)}`,
+  );
 }
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 console.log(`\n${minutes} min; load average now ${loadavg()[0].toFixed(2)} (at start ${load.toFixed(2)})`);
@@ -326,14 +349,15 @@ const setup =
   `${LOADGEN} ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of back-to-back pairs, order alternating (median of the per-round ratios); ` +
   `${SPAWNS} interleaved spawns per app (medians).`;
 // Before the run, the load average is the neighbours' alone (during it, this run adds its two).
-const shared = load > 0.5
-  ? [
-      `**The machine was shared during this run** (load average ${load.toFixed(2)} before it started, ${loadavg()[0].toFixed(2)} at its end, ` +
-        `on ${cpus().length} cores): other processes took turns on both cores, and the figures, the wall-clock ones above all, ` +
-        'vary by more than the targets allow from one run to the next. Run it again on a quiet machine before quoting them.',
-      '',
-    ]
-  : [];
+const shared =
+  load > 0.5
+    ? [
+        `**The machine was shared during this run** (load average ${load.toFixed(2)} before it started, ${loadavg()[0].toFixed(2)} at its end, ` +
+          `on ${cpus().length} cores): other processes took turns on both cores, and the figures, the wall-clock ones above all, ` +
+          'vary by more than the targets allow from one run to the next. Run it again on a quiet machine before quoting them.',
+        '',
+      ]
+    : [];
 const markdown = [
   '# @upgate/health benchmark',
   '',
@@ -342,12 +366,15 @@ const markdown = [
   ...shared,
   '| measurement | A | B | A ÷ B per CPU | A ÷ B wall clock | target | met |',
   '| --- | ---: | ---: | ---: | ---: | --- | --- |',
-  ...rows.map((row) => `| ${row.label} | ${row.a} | ${row.b} | ${figure(row)} | ${wallFigure(row)} | ${goal(row)} | ${meets(row)} |`),
+  ...rows.map(
+    (row) =>
+      `| ${row.label} | ${row.a} | ${row.b} | ${figure(row)} | ${wallFigure(row)} | ${goal(row)} | ${meets(row)} |`,
+  ),
   '',
-  'The targets are judged on the per-CPU figures: requests per second of the server\'s CPU time, and the CPU time a ' +
+  "The targets are judged on the per-CPU figures: requests per second of the server's CPU time, and the CPU time a " +
     'process has used by its first 200. On a machine of its own, with the server alone on its core, they equal the ' +
     'wall-clock figures; on a shared one, where other processes take turns on both cores, they still measure what the ' +
-    'module costs, while the wall-clock ratios (shown for comparison) swing with the neighbours\' load.',
+    "module costs, while the wall-clock ratios (shown for comparison) swing with the neighbours' load.",
   '',
   '![ratios against their targets](results.svg)',
   '',
@@ -386,7 +413,9 @@ function chart(allRows) {
     parts.push(`<rect x="${left}" y="${y + 4}" width="${x(row.ratio) - left}" height="16" fill="${color}"/>`);
     parts.push(`<text x="${x(row.ratio) + 4}" y="${y + 16}">${row.ratio.toFixed(2)}</text>`);
     if (row.target !== undefined) {
-      parts.push(`<line x1="${x(row.target)}" y1="${y + 1}" x2="${x(row.target)}" y2="${y + 23}" stroke="#000" stroke-width="2"/>`);
+      parts.push(
+        `<line x1="${x(row.target)}" y1="${y + 1}" x2="${x(row.target)}" y2="${y + 23}" stroke="#000" stroke-width="2"/>`,
+      );
     }
   });
   parts.push('</svg>', '');

@@ -28,7 +28,10 @@ export async function compileWithSources(tsconfig, outDir) {
   await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]);
   const shim = join(outDir, 'node_modules/@upgate/config');
   await mkdir(shim, { recursive: true });
-  await writeFile(join(shim, 'package.json'), JSON.stringify({ name: '@upgate/config', type: 'module', exports: './index.js' }));
+  await writeFile(
+    join(shim, 'package.json'),
+    JSON.stringify({ name: '@upgate/config', type: 'module', exports: './index.js' }),
+  );
   await writeFile(join(shim, 'index.js'), "export * from '../../../packages/config/src/index.js';\n");
   for (const name of ['config', 'health']) {
     const own = join(workspace, 'packages', name, 'node_modules');

@@ -143,7 +143,11 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnA
 
   private report(decision: HostDecision, req: NodeRequest, path: string): HostRejection {
     const rejection = toRejection(decision, this.settings.rejectStatus);
-    this.rejections.report(rejection, () => `${escapeForLog(req.method ?? '', 16)} ${escapeForLog(path)} from ${req.socket?.remoteAddress ?? 'unknown peer'}`);
+    this.rejections.report(
+      rejection,
+      () =>
+        `${escapeForLog(req.method ?? '', 16)} ${escapeForLog(path)} from ${req.socket?.remoteAddress ?? 'unknown peer'}`,
+    );
     return rejection;
   }
 
@@ -158,7 +162,8 @@ export class EarlyRequestLayer implements EarlyRequestHandler, OnModuleInit, OnA
   private fail(res: NodeResponse, error: unknown): true {
     this.logger.error(`host check failed, answering 500: ${describeError(error)}`, 'upgate');
     try {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      if (!res.headersSent)
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
       res.end('Internal Server Error\n');
     } catch {
       // The response is beyond saving; the connection will be closed by the server.

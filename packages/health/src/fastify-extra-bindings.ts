@@ -40,5 +40,9 @@ function isFastifyInstance(instance: unknown): instance is object {
   if (typeof instance !== 'object' && typeof instance !== 'function') return false;
   if (instance === null) return false;
   const candidate = instance as { addHook?: unknown; server?: unknown; register?: unknown };
-  return typeof candidate.addHook === 'function' && typeof candidate.register === 'function' && typeof candidate.server === 'object';
+  return (
+    typeof candidate.addHook === 'function' &&
+    typeof candidate.register === 'function' &&
+    typeof candidate.server === 'object'
+  );
 }

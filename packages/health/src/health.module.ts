@@ -1,8 +1,20 @@
-import { type DynamicModule, Global, Logger, type LoggerService, Module, type Provider, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Logger,
+  type LoggerService,
+  Module,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { compileHostMatcher, type UpgateSettings } from '@upgate/config';
 import { EarlyRequestLayer } from './early-request-layer.js';
-import type { HealthModuleAsyncOptions, HealthModuleOptions, HealthOptionsFactory } from './health-module-options.interface.js';
+import type {
+  HealthModuleAsyncOptions,
+  HealthModuleOptions,
+  HealthOptionsFactory,
+} from './health-module-options.interface.js';
 import { HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, HOST_MATCHER } from './health.constants.js';
 import { HostGuard } from './host.guard.js';
 import { HostMatcherRegistry } from './host-matcher-registry.js';
@@ -79,7 +91,15 @@ function sharedProviders(): Provider[] {
 
 /** What `HostGuard` needs wherever it is used, and the tokens other code may inject. */
 function exportedTokens(): (symbol | typeof RejectionLog | typeof HostMatcherRegistry | typeof HostGuard)[] {
-  return [HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, HOST_MATCHER, HEALTH_LOGGER, RejectionLog, HostMatcherRegistry, HostGuard];
+  return [
+    HEALTH_MODULE_OPTIONS,
+    HEALTH_SETTINGS,
+    HOST_MATCHER,
+    HEALTH_LOGGER,
+    RejectionLog,
+    HostMatcherRegistry,
+    HostGuard,
+  ];
 }
 
 function asyncOptionsProviders(options: HealthModuleAsyncOptions): Provider[] {

@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { compileHostMatcher, type ConfigProblem, type HostMatcher, UpgateConfigError, type UpgateSettings } from '@upgate/config';
+import {
+  compileHostMatcher,
+  type ConfigProblem,
+  type HostMatcher,
+  UpgateConfigError,
+  type UpgateSettings,
+} from '@upgate/config';
 import { ALLOW_HOSTS_METADATA, HEALTH_SETTINGS } from './health.constants.js';
 
 /**
@@ -63,15 +69,26 @@ export class HostMatcherRegistry implements OnModuleInit {
     const setting = `@AllowHosts() on ${owner}`;
     if (entries.length === 0) {
       throw new UpgateConfigError([
-        { setting, value: '', message: "lists no host; name the hosts this route answers for, e.g. @AllowHosts('admin.example.com')" },
+        {
+          setting,
+          value: '',
+          message: "lists no host; name the hosts this route answers for, e.g. @AllowHosts('admin.example.com')",
+        },
       ]);
     }
     try {
       // Named after its decorator, so that a rejection's log line says which list to extend.
-      return compileHostMatcher({ allowedHosts: entries, probePaths: [], trustProxy: this.settings.trustProxy, listName: setting });
+      return compileHostMatcher({
+        allowedHosts: entries,
+        probePaths: [],
+        trustProxy: this.settings.trustProxy,
+        listName: setting,
+      });
     } catch (error) {
       if (!(error instanceof UpgateConfigError)) throw error;
-      throw new UpgateConfigError(error.problems.map((problem) => ({ ...problem, setting: relabel(problem.setting, setting) })));
+      throw new UpgateConfigError(
+        error.problems.map((problem) => ({ ...problem, setting: relabel(problem.setting, setting) })),
+      );
     }
   }
 }
@@ -80,5 +97,7 @@ export class HostMatcherRegistry implements OnModuleInit {
 function relabel(setting: string, owner: string): string {
   const index = /^allowedHosts\[(\d+)\]$/.exec(setting);
   if (index !== null) return `${owner}, entry ${Number(index[1]) + 1}`;
-  return setting.startsWith('allowedHosts') ? `${owner}${setting.slice('allowedHosts'.length)}` : `${owner} (${setting})`;
+  return setting.startsWith('allowedHosts')
+    ? `${owner}${setting.slice('allowedHosts'.length)}`
+    : `${owner} (${setting})`;
 }

@@ -6,7 +6,12 @@ import type { NodeRequest } from './node-request.js';
  * that is not a probe, so it reads only what the host rules need and allocates no more than the
  * result: every Host line is collected only when the raw headers show a second one.
  */
-export function toHostRequest(req: NodeRequest, path: string, requestTarget: string | undefined, withPeer: boolean): HostRequest {
+export function toHostRequest(
+  req: NodeRequest,
+  path: string,
+  requestTarget: string | undefined,
+  withPeer: boolean,
+): HostRequest {
   const headers = req.headers;
   const http2 = req.httpVersionMajor === 2;
   const forwarded = headers['x-forwarded-host'];

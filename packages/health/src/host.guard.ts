@@ -26,15 +26,22 @@ export class HostGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const handler = context.getHandler();
     const controller = context.getClass();
-    const entries = this.reflector.getAllAndOverride<readonly string[] | undefined>(ALLOW_HOSTS_METADATA, [handler, controller]);
+    const entries = this.reflector.getAllAndOverride<readonly string[] | undefined>(ALLOW_HOSTS_METADATA, [
+      handler,
+      controller,
+    ]);
     if (entries === undefined) return true;
     const owner = `${controller.name}.${handler.name}()`;
     if (context.getType() !== 'http') {
-      throw new Error(`upgate: @AllowHosts() on ${owner} applies to HTTP routes only; this is a '${context.getType()}' handler`);
+      throw new Error(
+        `upgate: @AllowHosts() on ${owner} applies to HTTP routes only; this is a '${context.getType()}' handler`,
+      );
     }
     const request = toNodeRequest(context.switchToHttp().getRequest<object>());
     if (request === undefined) {
-      throw new Error(`upgate: HostGuard on ${owner} found no node HTTP request to check (neither an Express nor a Fastify request)`);
+      throw new Error(
+        `upgate: HostGuard on ${owner} found no node HTTP request to check (neither an Express nor a Fastify request)`,
+      );
     }
     const url = (request as { originalUrl?: string }).originalUrl ?? request.url ?? '';
     const { path, requestTarget } = splitRequestTarget(url);
@@ -43,7 +50,11 @@ export class HostGuard implements CanActivate {
       .decideHost(toHostRequest(request, path, requestTarget, Array.isArray(this.settings.trustProxy)));
     if (decision.kind === 'allow') return true;
     const rejection = toRejection(decision, this.settings.rejectStatus);
-    this.rejections.report(rejection, () => `${escapeForLog(request.method ?? '', 16)} ${escapeForLog(path)} from ${request.socket?.remoteAddress ?? 'unknown peer'}`);
+    this.rejections.report(
+      rejection,
+      () =>
+        `${escapeForLog(request.method ?? '', 16)} ${escapeForLog(path)} from ${request.socket?.remoteAddress ?? 'unknown peer'}`,
+    );
     throw new HostRejectedException(rejection);
   }
 }

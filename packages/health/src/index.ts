@@ -1,5 +1,9 @@
 export { HealthModule } from './health.module.js';
-export type { HealthModuleAsyncOptions, HealthModuleOptions, HealthOptionsFactory } from './health-module-options.interface.js';
+export type {
+  HealthModuleAsyncOptions,
+  HealthModuleOptions,
+  HealthOptionsFactory,
+} from './health-module-options.interface.js';
 export type { ProbeDetails, ProbeOptions } from './probe/index.js';
 export { getHostMatcherToken, getOptionsToken, getSettingsToken } from './health.constants.js';
 export { HostGuard } from './host.guard.js';

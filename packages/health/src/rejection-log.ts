@@ -61,7 +61,10 @@ export class RejectionLog {
     this.suppressed++;
     if (this.summaryTimer === undefined) {
       // The summary is due when the window ends, even if no request comes after the flood.
-      this.summaryTimer = setTimeout(() => this.startWindow(this.now()), Math.max(0, this.windowStart + this.windowMs - now));
+      this.summaryTimer = setTimeout(
+        () => this.startWindow(this.now()),
+        Math.max(0, this.windowStart + this.windowMs - now),
+      );
       this.summaryTimer.unref();
     }
   }

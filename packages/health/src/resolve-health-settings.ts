@@ -1,4 +1,11 @@
-import { type ConfigProblem, didYouMean, loadSettings, UpgateConfigError, type UpgateOptions, type UpgateSettings } from '@upgate/config';
+import {
+  type ConfigProblem,
+  didYouMean,
+  loadSettings,
+  UpgateConfigError,
+  type UpgateOptions,
+  type UpgateSettings,
+} from '@upgate/config';
 import type { HealthModuleOptions } from './health-module-options.interface.js';
 import { probeOptionProblems } from './probe/resolve-probe-options.js';
 
@@ -16,7 +23,7 @@ export function resolveHealthSettings(options: HealthModuleOptions | undefined |
       {
         setting: 'HealthModule options',
         value: String(options),
-        message: 'is not an options object; return e.g. { allowedHosts: [\'app.example.com\'] } from the factory',
+        message: "is not an options object; return e.g. { allowedHosts: ['app.example.com'] } from the factory",
       },
     ]);
   }
@@ -37,9 +44,19 @@ export function resolveHealthSettings(options: HealthModuleOptions | undefined |
 
 /** Every key `HealthModuleOptions` has; the type is checked to list them all. */
 const HEALTH_OPTION_KEYS = [
-  'allowedHosts', 'probePaths', 'trustProxy', 'rejectStatus', 'environment', 'port',
-  'probes', 'probeTimeoutMs', 'probeCacheMs', 'probeDetails', 'shutdownDelayMs',
-  'rejectLogWindowMs', 'logger',
+  'allowedHosts',
+  'probePaths',
+  'trustProxy',
+  'rejectStatus',
+  'environment',
+  'port',
+  'probes',
+  'probeTimeoutMs',
+  'probeCacheMs',
+  'probeDetails',
+  'shutdownDelayMs',
+  'rejectLogWindowMs',
+  'logger',
 ] as const satisfies readonly (keyof HealthModuleOptions)[];
 type MissingKeys = Exclude<keyof HealthModuleOptions, (typeof HEALTH_OPTION_KEYS)[number]>;
 const allKeysListed: MissingKeys extends never ? true : MissingKeys = true;
@@ -80,7 +97,10 @@ function upgateOptions(options: HealthModuleOptions): UpgateOptions {
 function layerOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const window: unknown = options.rejectLogWindowMs;
-  if (window !== undefined && !(typeof window === 'number' && Number.isInteger(window) && window >= 1 && window <= MAX_TIMER_MS)) {
+  if (
+    window !== undefined &&
+    !(typeof window === 'number' && Number.isInteger(window) && window >= 1 && window <= MAX_TIMER_MS)
+  ) {
     problems.push({
       setting: 'rejectLogWindowMs',
       value: typeof window === 'string' ? JSON.stringify(window) : String(window),
@@ -92,7 +112,7 @@ function layerOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
     problems.push({
       setting: 'logger',
       value: logger === null ? 'null' : typeof logger === 'object' ? 'an object' : `a ${typeof logger}`,
-      message: 'is not a NestJS LoggerService (it needs log, warn and error methods); pass e.g. new Logger(\'upgate\')',
+      message: "is not a NestJS LoggerService (it needs log, warn and error methods); pass e.g. new Logger('upgate')",
     });
   }
   return problems;

@@ -15,7 +15,12 @@ describe('Fastify listening on localhost, which resolves to 127.0.0.1 and ::1', 
 
   beforeAll(async () => {
     (dns as { lookup: unknown }).lookup = (hostname: string, options: unknown, callback: unknown) => {
-      if (hostname === 'localhost' && typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true) {
+      if (
+        hostname === 'localhost' &&
+        typeof options === 'object' &&
+        options !== null &&
+        (options as { all?: boolean }).all === true
+      ) {
         (callback as (e: null, a: dns.LookupAddress[]) => void)(null, [
           { address: '127.0.0.1', family: 4 },
           { address: '::1', family: 6 },
@@ -24,7 +29,10 @@ describe('Fastify listening on localhost, which resolves to 127.0.0.1 and ::1', 
       }
       return (realLookup as (...args: unknown[]) => void)(hostname, options, callback);
     };
-    t = await startApp('fastify', { health: { allowedHosts: ['app.example.com'], environment: 'production' }, listenHost: 'localhost' });
+    t = await startApp('fastify', {
+      health: { allowedHosts: ['app.example.com'], environment: 'production' },
+      listenHost: 'localhost',
+    });
   });
 
   afterAll(async () => {
@@ -32,19 +40,27 @@ describe('Fastify listening on localhost, which resolves to 127.0.0.1 and ::1', 
     await t?.close();
   });
 
-  test.each(['127.0.0.1', '::1'])('over %s: a disallowed host is rejected before app code, an allowed one reaches it, a probe is answered', async (address) => {
-    const before = t.appCode.requests;
-    const rejected = await rawRequest(t.port, { target: '/', headers: [['Host', 'evil.example']] }, 5000, address);
-    expect(rejected.status).toBe(400);
-    expect(t.appCode.requests).toBe(before);
+  test.each(['127.0.0.1', '::1'])(
+    'over %s: a disallowed host is rejected before app code, an allowed one reaches it, a probe is answered',
+    async (address) => {
+      const before = t.appCode.requests;
+      const rejected = await rawRequest(t.port, { target: '/', headers: [['Host', 'evil.example']] }, 5000, address);
+      expect(rejected.status).toBe(400);
+      expect(t.appCode.requests).toBe(before);
 
-    const allowed = await rawRequest(t.port, { target: '/', headers: [['Host', 'app.example.com']] }, 5000, address);
-    expect(allowed.status).toBe(200);
-    expect(allowed.body).toBe('app app.example.com');
-    expect(t.appCode.requests).toBe(before + 1);
+      const allowed = await rawRequest(t.port, { target: '/', headers: [['Host', 'app.example.com']] }, 5000, address);
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).toBe('app app.example.com');
+      expect(t.appCode.requests).toBe(before + 1);
 
-    const probe = await rawRequest(t.port, { target: '/up', headers: [['Host', '7c7168a662c1:3000']] }, 5000, address);
-    expect(probe.status).toBe(200);
-    expect(t.appCode.requests).toBe(before + 1);
-  });
+      const probe = await rawRequest(
+        t.port,
+        { target: '/up', headers: [['Host', '7c7168a662c1:3000']] },
+        5000,
+        address,
+      );
+      expect(probe.status).toBe(200);
+      expect(t.appCode.requests).toBe(before + 1);
+    },
+  );
 });

@@ -1,7 +1,13 @@
 import { compileHostMatcher, type HostDecisionKind } from '@upgate/config';
 import { DISALLOWED_HOST_MESSAGE, MALFORMED_HOST_MESSAGE } from '../src/index.js';
 import { h2Request } from './support/h2-client.js';
-import { groupBySettings, loadHostVectors, toRawRequest, type HostVector, type VectorGroup } from './support/host-vectors.js';
+import {
+  groupBySettings,
+  loadHostVectors,
+  toRawRequest,
+  type HostVector,
+  type VectorGroup,
+} from './support/host-vectors.js';
 import { rawRequest } from './support/raw-http.js';
 import { ADAPTERS, type AdapterName, startApp, type TestApp } from './support/test-app.js';
 
@@ -53,7 +59,11 @@ function expectedOutcome(vector: HostVector): Outcome {
 
 /** The host the app must see for an allowed vector: what the matcher makes of the vector itself. */
 function expectedCheckedHost(group: VectorGroup, vector: HostVector): string | undefined {
-  const matcher = compileHostMatcher({ allowedHosts: group.allowed, probePaths: group.probePaths, trustProxy: group.trustProxy });
+  const matcher = compileHostMatcher({
+    allowedHosts: group.allowed,
+    probePaths: group.probePaths,
+    trustProxy: group.trustProxy,
+  });
   return matcher.decide(vector.request).host;
 }
 
@@ -64,7 +74,14 @@ interface Observed {
   readonly contentType: string | undefined;
 }
 
-function expectObserved(observed: Observed, outcome: Outcome, vector: HostVector, group: VectorGroup, appBefore: number, t: TestApp): void {
+function expectObserved(
+  observed: Observed,
+  outcome: Outcome,
+  vector: HostVector,
+  group: VectorGroup,
+  appBefore: number,
+  t: TestApp,
+): void {
   const appRan = t.appCode.requests - appBefore;
   switch (outcome) {
     case 'probe':
@@ -105,7 +122,12 @@ function expectObserved(observed: Observed, outcome: Outcome, vector: HostVector
 }
 
 function settingsOf(group: VectorGroup) {
-  return { allowedHosts: group.allowed, trustProxy: group.trustProxy, probePaths: group.probePaths, environment: 'production' };
+  return {
+    allowedHosts: group.allowed,
+    trustProxy: group.trustProxy,
+    probePaths: group.probePaths,
+    environment: 'production',
+  };
 }
 
 describe.each(ADAPTERS)('spec vectors over %s, HTTP/1.x on a raw socket', (adapter: AdapterName) => {
@@ -120,7 +142,12 @@ describe.each(ADAPTERS)('spec vectors over %s, HTTP/1.x on a raw socket', (adapt
       const before = t.appCode.requests;
       const res = await rawRequest(t.port, toRawRequest(vector.request));
       expectObserved(
-        { status: res.status, body: res.body, cacheControl: res.headers['cache-control'], contentType: res.headers['content-type'] },
+        {
+          status: res.status,
+          body: res.body,
+          cacheControl: res.headers['cache-control'],
+          contentType: res.headers['content-type'],
+        },
         expectedOutcome(vector),
         vector,
         group,

@@ -78,13 +78,23 @@ describe.each(ADAPTERS)('a hostile app over %s', (adapter: AdapterName) => {
     rmSync(assets, { recursive: true, force: true });
   });
 
-  test.each(['GET', 'HEAD'])('a %s probe gets 200 from the layer, not the static file, the guard or the 500', async (method) => {
-    const res = await rawRequest(t.port, { method, target: '/up', headers: [['Host', PLATFORM_HOST], ['User-Agent', 'kamal-proxy']] });
-    expect(res.status).toBe(200);
-    expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toBe(method === 'GET' ? '{"status":"ok"}' : '');
-    expect(t.appCode.requests).toBe(0);
-  });
+  test.each(['GET', 'HEAD'])(
+    'a %s probe gets 200 from the layer, not the static file, the guard or the 500',
+    async (method) => {
+      const res = await rawRequest(t.port, {
+        method,
+        target: '/up',
+        headers: [
+          ['Host', PLATFORM_HOST],
+          ['User-Agent', 'kamal-proxy'],
+        ],
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toBe(method === 'GET' ? '{"status":"ok"}' : '');
+      expect(t.appCode.requests).toBe(0);
+    },
+  );
 
   test.each([
     ['/', 'evil.com'],
@@ -104,12 +114,19 @@ describe.each(ADAPTERS)('a hostile app over %s', (adapter: AdapterName) => {
     const preflight = await rawRequest(t.port, {
       method: 'OPTIONS',
       target: '/api/v1/up',
-      headers: [['Host', 'evil.com/x'], ['Origin', 'https://evil.com'], ['Access-Control-Request-Method', 'POST']],
+      headers: [
+        ['Host', 'evil.com/x'],
+        ['Origin', 'https://evil.com'],
+        ['Access-Control-Request-Method', 'POST'],
+      ],
     });
     const post = await rawRequest(t.port, {
       method: 'POST',
       target: '/api/v1/up',
-      headers: [['Host', 'evil.com@app.example.com'], ['Content-Type', 'application/json']],
+      headers: [
+        ['Host', 'evil.com@app.example.com'],
+        ['Content-Type', 'application/json'],
+      ],
       body: '{"not":"parsed"}',
     });
     for (const res of [preflight, post]) {
@@ -125,7 +142,11 @@ describe.each(ADAPTERS)('a hostile app over %s', (adapter: AdapterName) => {
       rawRequest(t.port, {
         method: 'POST',
         target: '/api/v1/up',
-        headers: [['Host', host], ['Expect', '100-continue'], ['Content-Type', 'text/plain']],
+        headers: [
+          ['Host', host],
+          ['Expect', '100-continue'],
+          ['Content-Type', 'text/plain'],
+        ],
         body: 'x',
       });
     const rejected = await expectContinue('evil.com');

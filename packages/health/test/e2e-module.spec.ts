@@ -1,10 +1,26 @@
 import type { Server } from 'node:http';
-import { type BeforeApplicationShutdown, ConsoleLogger, Controller, Get, Inject, Injectable, type INestApplication, Module, Req } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  ConsoleLogger,
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  type INestApplication,
+  Module,
+  Req,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadSettings, UpgateConfigError } from '@upgate/config';
 import request from 'supertest';
-import { CheckedHost, getCheckedHost, HealthModule, type HealthModuleOptions, type HealthOptionsFactory } from '../src/index.js';
+import {
+  CheckedHost,
+  getCheckedHost,
+  HealthModule,
+  type HealthModuleOptions,
+  type HealthOptionsFactory,
+} from '../src/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { rawRequest } from './support/raw-http.js';
 import { ADAPTERS, type AdapterName, createAdapter, startApp } from './support/test-app.js';
@@ -14,15 +30,25 @@ import { ADAPTERS, type AdapterName, createAdapter, startApp } from './support/t
 @Controller()
 class HostController {
   @Get('host')
-  host(@CheckedHost() host: string | undefined, @Req() req: { raw?: object }): { decorator?: string; fromRequest?: string; fromRaw?: string } {
-    return { decorator: host, fromRequest: getCheckedHost(req), fromRaw: req.raw === undefined ? undefined : getCheckedHost(req.raw) };
+  host(
+    @CheckedHost() host: string | undefined,
+    @Req() req: { raw?: object },
+  ): { decorator?: string; fromRequest?: string; fromRaw?: string } {
+    return {
+      decorator: host,
+      fromRequest: getCheckedHost(req),
+      fromRaw: req.raw === undefined ? undefined : getCheckedHost(req.raw),
+    };
   }
 }
 
 const APP_CONFIG = Symbol('app-config');
 
 /** Stands for `@nestjs/config`'s ConfigModule: settings from a provider of another module. */
-@Module({ providers: [{ provide: APP_CONFIG, useValue: { HOSTS: 'app.example.com, .example.org' } }], exports: [APP_CONFIG] })
+@Module({
+  providers: [{ provide: APP_CONFIG, useValue: { HOSTS: 'app.example.com, .example.org' } }],
+  exports: [APP_CONFIG],
+})
 class AppConfigModule {}
 
 @Injectable()
@@ -65,7 +91,11 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     try {
       expect(await get(t.port, '/host', 'www.EXAMPLE.org')).toEqual({
         status: 200,
-        body: JSON.stringify(adapter === 'express' ? { decorator: 'www.example.org', fromRequest: 'www.example.org' } : { decorator: 'www.example.org', fromRequest: 'www.example.org', fromRaw: 'www.example.org' }),
+        body: JSON.stringify(
+          adapter === 'express'
+            ? { decorator: 'www.example.org', fromRequest: 'www.example.org' }
+            : { decorator: 'www.example.org', fromRequest: 'www.example.org', fromRaw: 'www.example.org' },
+        ),
       });
       expect((await get(t.port, '/host', 'evil.com')).status).toBe(400);
       expect(await get(t.port, '/up', '10.42.0.17:3000')).toEqual({ status: 200, body: '{"status":"ok"}' });
@@ -82,7 +112,10 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     });
     const byLoader = await startApp(adapter, {
       health: HealthModule.forRootAsync({
-        useFactory: () => loadSettings({ env: { ALLOWED_HOSTS: 'api.example.com', NODE_ENV: 'production', HEALTH_PROBE_PATHS: '/up,/healthz' } }),
+        useFactory: () =>
+          loadSettings({
+            env: { ALLOWED_HOSTS: 'api.example.com', NODE_ENV: 'production', HEALTH_PROBE_PATHS: '/up,/healthz' },
+          }),
       }),
       configure: () => undefined,
       controllers: [HostController],
@@ -100,7 +133,10 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
   });
 
   test('app.init() + supertest: probes, allowed and rejected hosts, without listen()', async () => {
-    @Module({ imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production' })], controllers: [HostController] })
+    @Module({
+      imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production' })],
+      controllers: [HostController],
+    })
     class AppModule {}
     const app = await NestFactory.create(AppModule, createAdapter(adapter), { logger: false, abortOnError: false });
     await app.init();
@@ -149,7 +185,9 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     const options = { allowedHost: ['app.example.com'], probeTimeout: 2000, colour: 'blue', environment: 'production' };
     @Module({ imports: [HealthModule.forRoot(options as never)] })
     class TypoModule {}
-    expect(await messageOf(NestFactory.create(TypoModule, createAdapter(adapter), { logger: false, abortOnError: false }))).toBe(
+    expect(
+      await messageOf(NestFactory.create(TypoModule, createAdapter(adapter), { logger: false, abortOnError: false })),
+    ).toBe(
       [
         'upgate: invalid settings (4 problems):',
         '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
@@ -163,7 +201,9 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
   test('an empty allowlist outside development fails, naming the settings to give', async () => {
     @Module({ imports: [HealthModule.forRootAsync({ useFactory: () => ({ environment: 'production' }) })] })
     class EmptyModule {}
-    expect(await messageOf(NestFactory.create(EmptyModule, createAdapter(adapter), { logger: false, abortOnError: false }))).toBe(
+    expect(
+      await messageOf(NestFactory.create(EmptyModule, createAdapter(adapter), { logger: false, abortOnError: false })),
+    ).toBe(
       'upgate: invalid settings (1 problem):\n  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
     );
   });
@@ -187,14 +227,20 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
         return new Promise((resolve) => setTimeout(resolve, 400));
       }
     }
-    const t = await startApp(adapter, { health: { allowedHosts: ['app.example.com'], environment: 'production' }, providers: [SlowPool] });
+    const t = await startApp(adapter, {
+      health: { allowedHosts: ['app.example.com'], environment: 'production' },
+      providers: [SlowPool],
+    });
     const closed = t.close();
     await new Promise((resolve) => setTimeout(resolve, 150));
     const rejected = await get(t.port, '/', 'evil.com');
     const probe = await get(t.port, '/up', '10.42.0.17:3000');
     const allowed = await get(t.port, '/', 'app.example.com');
     await closed;
-    expect(rejected).toEqual({ status: 400, body: "Bad Request: host not allowed (not in this server's allowed hosts).\n" });
+    expect(rejected).toEqual({
+      status: 400,
+      body: "Bad Request: host not allowed (not in this server's allowed hosts).\n",
+    });
     expect(probe).toEqual({ status: 503, body: '{"status":"shutting_down"}' });
     expect(allowed).toEqual({ status: 200, body: 'app app.example.com' });
     expect(t.appCode.requests).toBe(1);
@@ -203,9 +249,14 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
   test('importing the module twice fails instead of checking every request twice', async () => {
     @Module({ imports: [HealthModule.forRoot({ allowedHosts: ['a.example.com'], environment: 'production' })] })
     class FeatureModule {}
-    @Module({ imports: [FeatureModule, HealthModule.forRoot({ allowedHosts: ['b.example.com'], environment: 'production' })] })
+    @Module({
+      imports: [FeatureModule, HealthModule.forRoot({ allowedHosts: ['b.example.com'], environment: 'production' })],
+    })
     class TwiceModule {}
-    const app: INestApplication = await NestFactory.create(TwiceModule, createAdapter(adapter), { logger: false, abortOnError: false });
+    const app: INestApplication = await NestFactory.create(TwiceModule, createAdapter(adapter), {
+      logger: false,
+      abortOnError: false,
+    });
     expect(await messageOf(app.init())).toBe(
       'upgate: the early request layer is already installed on this HTTP server; import HealthModule.forRoot() or forRootAsync() once, in the root module',
     );
@@ -214,14 +265,18 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
 
   test('without a logger option, rejections go to the app’s logger with context "upgate"', async () => {
     const appLogger = new CapturingLogger();
-    const t = await startApp(adapter, { health: { allowedHosts: ['app.example.com'], environment: 'production' }, logger: appLogger });
+    const t = await startApp(adapter, {
+      health: { allowedHosts: ['app.example.com'], environment: 'production' },
+      logger: appLogger,
+    });
     try {
       await rawRequest(t.port, { target: '/', headers: [['Host', 'evil.com']] });
       expect(appLogger.lines.filter((l) => l.level === 'warn')).toEqual([
         {
           level: 'warn',
           context: 'upgate',
-          message: "Rejected Host 'evil.com' with 400 (GET / from 127.0.0.1): well-formed but matches no entry of the allowed hosts; fix: add 'evil.com' to the allowed hosts",
+          message:
+            "Rejected Host 'evil.com' with 400 (GET / from 127.0.0.1): well-formed but matches no entry of the allowed hosts; fix: add 'evil.com' to the allowed hosts",
         },
       ]);
     } finally {
@@ -237,14 +292,19 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
         printed.push({ messages, context, level });
       }
     }
-    const t = await startApp(adapter, { health: { allowedHosts: ['app.example.com'], environment: 'production' }, logger: new PrintCapturingLogger() });
+    const t = await startApp(adapter, {
+      health: { allowedHosts: ['app.example.com'], environment: 'production' },
+      logger: new PrintCapturingLogger(),
+    });
     try {
       await rawRequest(t.port, { target: '/', headers: [['Host', 'evil.com']] });
       expect(printed.filter((p) => p.level === 'warn')).toEqual([
         {
           level: 'warn',
           context: 'upgate',
-          messages: ["Rejected Host 'evil.com' with 400 (GET / from 127.0.0.1): well-formed but matches no entry of the allowed hosts; fix: add 'evil.com' to the allowed hosts"],
+          messages: [
+            "Rejected Host 'evil.com' with 400 (GET / from 127.0.0.1): well-formed but matches no entry of the allowed hosts; fix: add 'evil.com' to the allowed hosts",
+          ],
         },
       ]);
     } finally {
@@ -256,7 +316,9 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
 describe('HealthModule without an HTTP server', () => {
   test('a standalone application context starts, and the layer says at debug level that it is not installed', async () => {
     const logger = new CapturingLogger();
-    @Module({ imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production', logger })] })
+    @Module({
+      imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production', logger })],
+    })
     class WorkerModule {}
     const context = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
     await context.init();

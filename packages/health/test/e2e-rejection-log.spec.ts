@@ -18,7 +18,10 @@ async function flood(port: number, count: number, concurrency: number): Promise<
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
-      const res = await rawRequest(port, { target: '/', headers: [['Host', `r${i}-${Math.random().toString(36).slice(2)}.example.net`]] });
+      const res = await rawRequest(port, {
+        target: '/',
+        headers: [['Host', `r${i}-${Math.random().toString(36).slice(2)}.example.net`]],
+      });
       statuses.push(res.status);
     }
   };
@@ -40,8 +43,16 @@ describe.each(ADAPTERS)('rejection log over %s', (adapter: AdapterName) => {
 
     test('the same value is logged once within the window, again after it; each line names the fix', async () => {
       for (let i = 0; i < 3; i++) await rawRequest(t.port, { target: '/x', headers: [['Host', 'evil.com']] });
-      await rawRequest(t.port, { target: '/y?z=1', headers: [['Host', 'app.example.com:8080'], ['X-Forwarded-Host', 'evil.com']] });
-      expect(logger.messages('warn')).toEqual([`Rejected Host 'evil.com' with 400 (GET /x from 127.0.0.1): ${FIX_EVIL}`]);
+      await rawRequest(t.port, {
+        target: '/y?z=1',
+        headers: [
+          ['Host', 'app.example.com:8080'],
+          ['X-Forwarded-Host', 'evil.com'],
+        ],
+      });
+      expect(logger.messages('warn')).toEqual([
+        `Rejected Host 'evil.com' with 400 (GET /x from 127.0.0.1): ${FIX_EVIL}`,
+      ]);
       expect(logger.lines.find((l) => l.level === 'warn')?.context).toBe('upgate');
 
       await sleep(450);
@@ -58,7 +69,13 @@ describe.each(ADAPTERS)('rejection log over %s', (adapter: AdapterName) => {
       const long = `${'a'.repeat(120)}.example.com`;
       // (A control byte in the request line never gets this far: Node's parser refuses it with a 400.)
       const tab = await rawRequest(t.port, { target: '/%1b[31m', headers: [['Host', 'evil.com\tx']] });
-      const cut = await rawRequest(t.port, { target: '/', headers: [['Host', long], ['X-Forwarded-Host', 'z']] });
+      const cut = await rawRequest(t.port, {
+        target: '/',
+        headers: [
+          ['Host', long],
+          ['X-Forwarded-Host', 'z'],
+        ],
+      });
       expect(tab.body).not.toContain('evil');
       expect(cut.body).not.toContain('aaaa');
       expect(logger.messages('warn')).toEqual([
@@ -70,7 +87,9 @@ describe.each(ADAPTERS)('rejection log over %s', (adapter: AdapterName) => {
 
   test(`a flood of 10,000 distinct values writes ${REJECTION_LOG_LINES_PER_WINDOW} lines and one summary, and remembers a bounded number of values`, async () => {
     const logger = new CapturingLogger();
-    const t = await startApp(adapter, { health: { allowedHosts: ['app.example.com'], environment: 'production', logger } });
+    const t = await startApp(adapter, {
+      health: { allowedHosts: ['app.example.com'], environment: 'production', logger },
+    });
     const statuses = await flood(t.port, 10_000, 32);
     expect(statuses.filter((s) => s === 400)).toHaveLength(10_000);
     expect(t.app.get(RejectionLog).remembered).toBeLessThanOrEqual(2 * REJECTION_LOG_LINES_PER_WINDOW);
@@ -78,7 +97,13 @@ describe.each(ADAPTERS)('rejection log over %s', (adapter: AdapterName) => {
     await t.close();
     const warns = logger.messages('warn');
     expect(warns).toHaveLength(REJECTION_LOG_LINES_PER_WINDOW + 1);
-    expect(warns.slice(0, -1).every((line) => /^Rejected Host 'r\d+-[a-z0-9]+\.example\.net' with 400 \(GET \/ from 127\.0\.0\.1\)/.test(line))).toBe(true);
+    expect(
+      warns
+        .slice(0, -1)
+        .every((line) =>
+          /^Rejected Host 'r\d+-[a-z0-9]+\.example\.net' with 400 \(GET \/ from 127\.0\.0\.1\)/.test(line),
+        ),
+    ).toBe(true);
     expect(warns.at(-1)).toBe(
       `${10_000 - REJECTION_LOG_LINES_PER_WINDOW} more host rejections suppressed in the last 60 s (a host value is logged once per 60 s, at most 100 lines per 60 s)`,
     );

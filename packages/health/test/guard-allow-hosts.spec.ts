@@ -36,7 +36,11 @@ class PublicController {
 
 const NOT_ALLOWED = "host not allowed (not in this server's allowed hosts).";
 
-async function get(port: number, target: string, host: string): Promise<{ status: number; body: string; type: string | undefined }> {
+async function get(
+  port: number,
+  target: string,
+  host: string,
+): Promise<{ status: number; body: string; type: string | undefined }> {
   const res = await rawRequest(port, { target, headers: [['Host', host]] });
   return { status: res.status, body: res.body, type: res.headers['content-type'] };
 }
@@ -73,7 +77,11 @@ describe.each(ADAPTERS)('HostGuard and @AllowHosts over %s', (adapter: AdapterNa
 
     test('routes without @AllowHosts pass; hosts outside the app-wide list never reach the guard', async () => {
       expect(await get(t.port, '/public', 'www.example.com')).toMatchObject({ status: 200, body: 'public' });
-      expect(await get(t.port, '/admin', 'evil.com')).toEqual({ status: 400, body: `Bad Request: ${NOT_ALLOWED}\n`, type: 'text/plain; charset=utf-8' });
+      expect(await get(t.port, '/admin', 'evil.com')).toEqual({
+        status: 400,
+        body: `Bad Request: ${NOT_ALLOWED}\n`,
+        type: 'text/plain; charset=utf-8',
+      });
     });
 
     test('a guard rejection is logged once per value, naming the decorator to extend', async () => {
@@ -93,7 +101,10 @@ describe.each(ADAPTERS)('HostGuard and @AllowHosts over %s', (adapter: AdapterNa
       providers: [{ provide: APP_GUARD, useClass: HostGuard }],
     })
     class GlobalGuardModule {}
-    const app = await NestFactory.create(GlobalGuardModule, createAdapter(adapter), { logger: false, abortOnError: false });
+    const app = await NestFactory.create(GlobalGuardModule, createAdapter(adapter), {
+      logger: false,
+      abortOnError: false,
+    });
     await app.listen(0, '127.0.0.1');
     const port = (app.getHttpServer().address() as { port: number }).port;
     try {
@@ -124,7 +135,10 @@ describe.each(ADAPTERS)('HostGuard and @AllowHosts over %s', (adapter: AdapterNa
         return 'never';
       }
     }
-    @Module({ imports: [HealthModule.forRoot({ allowedHosts: ['.example.com'], environment: 'production' })], controllers: [BadController] })
+    @Module({
+      imports: [HealthModule.forRoot({ allowedHosts: ['.example.com'], environment: 'production' })],
+      controllers: [BadController],
+    })
     class BadModule {}
     const app = await NestFactory.create(BadModule, createAdapter(adapter), { logger: false, abortOnError: false });
     let failure: unknown;

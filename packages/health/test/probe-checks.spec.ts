@@ -39,7 +39,11 @@ describe.each(ADAPTERS)('probe checks on %s', (adapter) => {
   });
 
   it("answers a healthy check 200 with terminus' result under probeDetails 'full'", async () => {
-    running = await startApp(adapter, { probePaths: ['/up', '/ready'], probes: { '/ready': [up, degraded] }, probeDetails: 'full' });
+    running = await startApp(adapter, {
+      probePaths: ['/up', '/ready'],
+      probes: { '/ready': [up, degraded] },
+      probeDetails: 'full',
+    });
     const reply = await get(running.port, '/ready');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toEqual({
@@ -84,7 +88,9 @@ describe.each(ADAPTERS)('probe checks on %s', (adapter) => {
     running = await startApp(adapter, { probes: { '/up': [throws] }, probeDetails: 'full' });
     const reply = await get(running.port, '/up');
     expect(reply.status).toBe(503);
-    expect(reply.body).toBe('{"status":"error","message":"a health indicator threw an error; see the application log"}');
+    expect(reply.body).toBe(
+      '{"status":"error","message":"a health indicator threw an error; see the application log"}',
+    );
   });
 
   it('answers a hung check 503 at the deadline, and the next probe starts a new run', async () => {

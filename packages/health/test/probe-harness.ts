@@ -112,7 +112,9 @@ export function get(port: number, path: string, method = 'GET'): Promise<Reply> 
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -168,7 +170,8 @@ export class RawConnection {
           return { status: Number(statusLine?.split(' ')[1]), headers, body };
         }
       }
-      if (this.closed) throw new Error(`the connection closed before a whole response; received: ${JSON.stringify(this.buffer)}`);
+      if (this.closed)
+        throw new Error(`the connection closed before a whole response; received: ${JSON.stringify(this.buffer)}`);
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }

@@ -1,11 +1,21 @@
 import { UpgateConfigError } from '@upgate/config';
-import { PROBE_OPTION_DEFAULTS, type ProbeOptions, probeOptionProblems, resolveProbeOptions } from '../src/probe/index.js';
+import {
+  PROBE_OPTION_DEFAULTS,
+  type ProbeOptions,
+  probeOptionProblems,
+  resolveProbeOptions,
+} from '../src/probe/index.js';
 
 describe('probe options', () => {
   it('applies the documented defaults', () => {
     const resolved = resolveProbeOptions({});
     expect(resolved).toEqual({ probes: new Map(), ...PROBE_OPTION_DEFAULTS });
-    expect(PROBE_OPTION_DEFAULTS).toEqual({ probeTimeoutMs: 3000, probeCacheMs: 0, probeDetails: 'none', shutdownDelayMs: 0 });
+    expect(PROBE_OPTION_DEFAULTS).toEqual({
+      probeTimeoutMs: 3000,
+      probeCacheMs: 0,
+      probeDetails: 'none',
+      shutdownDelayMs: 0,
+    });
   });
 
   it('keeps every given value', () => {
@@ -19,7 +29,12 @@ describe('probe options', () => {
     });
     expect(resolved.probes.get('/ready')).toEqual([ping]);
     expect(resolved.probes.get('/up')).toEqual([]);
-    expect(resolved).toMatchObject({ probeTimeoutMs: 800, probeCacheMs: 1000, probeDetails: 'full', shutdownDelayMs: 5000 });
+    expect(resolved).toMatchObject({
+      probeTimeoutMs: 800,
+      probeCacheMs: 1000,
+      probeDetails: 'full',
+      shutdownDelayMs: 5000,
+    });
   });
 
   it('names every bad value at once, with the form it should take', () => {
@@ -56,7 +71,8 @@ describe('probe options', () => {
       {
         setting: 'probes',
         value: 'an array of 1',
-        message: "is not a map of probe paths to health indicators; write e.g. { '/up': [], '/ready': [() => db.pingCheck('database')] }",
+        message:
+          "is not a map of probe paths to health indicators; write e.g. { '/up': [], '/ready': [() => db.pingCheck('database')] }",
       },
     ]);
   });

@@ -43,49 +43,54 @@ describe('SIGTERM to an app process', () => {
     script = await buildShutdownFixture();
   }, 120_000);
   afterEach(() => {
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
   describe.each(ADAPTERS)('on %s', (adapter) => {
     it.each([
       ['with app.enableShutdownHooks()', 'hooks'],
       ['that closes the app and exits once nothing holds its event loop', 'natural'],
-    ])('%s: probes answer 503, the in-flight request completes, and the process exits 0 right after', async (_name, mode) => {
-      const fixture = await startFixture(script, adapter, mode);
-      children.push(fixture.child);
-      const busy = await RawConnection.open(fixture.port);
-      try {
-        busy.send('/slow?ms=800');
-        const slowReply = busy.response();
-        // A readiness probe whose dependency never answers, waiting when the signal comes.
-        const waitingProbe = get(fixture.port, '/ready');
-        await sleep(100);
+    ])(
+      '%s: probes answer 503, the in-flight request completes, and the process exits 0 right after',
+      async (_name, mode) => {
+        const fixture = await startFixture(script, adapter, mode);
+        children.push(fixture.child);
+        const busy = await RawConnection.open(fixture.port);
+        try {
+          busy.send('/slow?ms=800');
+          const slowReply = busy.response();
+          // A readiness probe whose dependency never answers, waiting when the signal comes.
+          const waitingProbe = get(fixture.port, '/ready');
+          await sleep(100);
 
-        fixture.child.kill('SIGTERM');
-        await sleep(50);
-        const probe = await get(fixture.port, '/up');
-        expect(probe.status).toBe(503);
-        expect(probe.body).toBe('{"status":"shutting_down"}');
-        const waiting = await waitingProbe;
-        expect(waiting.status).toBe(503);
-        expect(waiting.body).toBe('{"status":"shutting_down"}');
+          fixture.child.kill('SIGTERM');
+          await sleep(50);
+          const probe = await get(fixture.port, '/up');
+          expect(probe.status).toBe(503);
+          expect(probe.body).toBe('{"status":"shutting_down"}');
+          const waiting = await waitingProbe;
+          expect(waiting.status).toBe(503);
+          expect(waiting.body).toBe('{"status":"shutting_down"}');
 
-        const slow = await slowReply;
-        const slowEnded = performance.now();
-        expect(slow.status).toBe(200);
-        expect(slow.body).toBe('slow done');
-        expect(slow.headers['connection']).toBe('close');
+          const slow = await slowReply;
+          const slowEnded = performance.now();
+          expect(slow.status).toBe(200);
+          expect(slow.body).toBe('slow done');
+          expect(slow.headers['connection']).toBe('close');
 
-        const exit = await fixture.exited;
-        expect({ code: exit.code, signal: exit.signal, output: fixture.output() }).toEqual({
-          code: 0,
-          signal: null,
-          output: expect.not.stringMatching(/error/i) as unknown as string,
-        });
-        expect(exit.at - slowEnded).toBeLessThan(1000);
-      } finally {
-        busy.destroy();
-      }
-    }, 30_000);
+          const exit = await fixture.exited;
+          expect({ code: exit.code, signal: exit.signal, output: fixture.output() }).toEqual({
+            code: 0,
+            signal: null,
+            output: expect.not.stringMatching(/error/i) as unknown as string,
+          });
+          expect(exit.at - slowEnded).toBeLessThan(1000);
+        } finally {
+          busy.destroy();
+        }
+      },
+      30_000,
+    );
   });
 });

@@ -17,5 +17,8 @@ export const DISK_LIMIT_RATIO = 0.95;
  * kamal-proxy's health check (liveness) has no checks, since it drops a target after one failure.
  */
 export function readinessChecks(memory: MemoryHealthIndicator, disk: DiskHealthIndicator): HealthIndicatorFunction[] {
-  return [() => memory.checkHeap('heap', HEAP_LIMIT_BYTES), () => disk.checkStorage('disk', { path: '/', thresholdPercent: DISK_LIMIT_RATIO })];
+  return [
+    () => memory.checkHeap('heap', HEAP_LIMIT_BYTES),
+    () => disk.checkStorage('disk', { path: '/', thresholdPercent: DISK_LIMIT_RATIO }),
+  ];
 }

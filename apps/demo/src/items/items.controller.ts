@@ -1,4 +1,15 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+} from '@nestjs/common';
 import type { Item, NewItem } from './item.js';
 import { ItemsService } from './items.service.js';
 
@@ -36,8 +47,10 @@ function parseNewItem(body: unknown): NewItem {
   const problems: string[] = [];
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const { name, priceCents } = record;
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 100) problems.push('name must be a non-empty string of at most 100 characters');
-  if (typeof priceCents !== 'number' || !Number.isInteger(priceCents) || priceCents < 0) problems.push('priceCents must be a whole number of cents, 0 or more');
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 100)
+    problems.push('name must be a non-empty string of at most 100 characters');
+  if (typeof priceCents !== 'number' || !Number.isInteger(priceCents) || priceCents < 0)
+    problems.push('priceCents must be a whole number of cents, 0 or more');
   if (problems.length > 0) throw new BadRequestException(problems);
   return { name: (name as string).trim(), priceCents: priceCents as number };
 }

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { BadRequestException, Body, Controller, HttpCode, Inject, InternalServerErrorException, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  InternalServerErrorException,
+  Post,
+} from '@nestjs/common';
 import { CheckedHost } from '@upgate/health';
 import { DEMO_SETTINGS } from '../settings/demo-settings.token.js';
 import type { DemoSettings } from '../settings/demo-settings.js';
@@ -18,7 +26,8 @@ export class PasswordResetController {
   @HttpCode(202)
   request(@Body() body: unknown, @CheckedHost() host: string | undefined): { email: string; resetUrl: string } {
     const email = (body as { email?: unknown } | null)?.email;
-    if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new BadRequestException(['email must be an e-mail address']);
+    if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email))
+      throw new BadRequestException(['email must be an e-mail address']);
     // Only a request that did not come through the app's HTTP server lacks a checked host.
     if (host === undefined) throw new InternalServerErrorException('no checked host for this request');
     const token = randomBytes(16).toString('hex');

@@ -72,23 +72,42 @@ export function appRoot(): string {
 export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): DemoSettings {
   const fileVariable = env[DEMO_VARIABLES.deployFile];
   const deployFile =
-    fileVariable === 'none' ? undefined : fileVariable !== undefined && fileVariable !== '' ? resolve(cwd, fileVariable) : join(appRoot(), 'config', 'deploy.yml');
+    fileVariable === 'none'
+      ? undefined
+      : fileVariable !== undefined && fileVariable !== ''
+        ? resolve(cwd, fileVariable)
+        : join(appRoot(), 'config', 'deploy.yml');
   const destination = env[DEMO_VARIABLES.destination] || undefined;
   const environment = env[ENV_VARIABLES.environment]?.trim() || 'development';
 
   if (environment !== 'development') {
     const upgate = loadSettings({ env, cwd, ...(deployFile ? { deployFile, destination } : {}) });
-    const deploy = deployFile ? readKamalDeployFile(deployFile, { cwd, ...(destination ? { destination } : {}) }) : undefined;
+    const deploy = deployFile
+      ? readKamalDeployFile(deployFile, { cwd, ...(destination ? { destination } : {}) })
+      : undefined;
     return finish(upgate, deploy, env, environment, deploy?.file);
   }
 
   // Development: the deploy file's values, checked with its own file and line in messages, first...
-  const deploy = deployFile ? readKamalDeployFile(deployFile, { cwd, ...(destination ? { destination } : {}) }) : undefined;
-  const fromDeploy = deploy ? loadSettings({ env: { NODE_ENV: 'development' }, cwd, deployFile: deploy.file, ...(destination ? { destination } : {}) }) : undefined;
+  const deploy = deployFile
+    ? readKamalDeployFile(deployFile, { cwd, ...(destination ? { destination } : {}) })
+    : undefined;
+  const fromDeploy = deploy
+    ? loadSettings({
+        env: { NODE_ENV: 'development' },
+        cwd,
+        deployFile: deploy.file,
+        ...(destination ? { destination } : {}),
+      })
+    : undefined;
   // ...then the environment over them, without the production cross-checks.
   const options: { -readonly [K in keyof UpgateOptions]: UpgateOptions[K] } = {};
   if (fromDeploy && deploy) {
-    if (env[ENV_VARIABLES.allowedHosts] === undefined) options.allowedHosts = union(DEVELOPMENT_ALLOWED_HOSTS, deploy.proxy.hosts.length > 0 ? fromDeploy.allowedHosts : []);
+    if (env[ENV_VARIABLES.allowedHosts] === undefined)
+      options.allowedHosts = union(
+        DEVELOPMENT_ALLOWED_HOSTS,
+        deploy.proxy.hosts.length > 0 ? fromDeploy.allowedHosts : [],
+      );
     if (env[ENV_VARIABLES.probePaths] === undefined) options.probePaths = fromDeploy.probePaths;
     if (env[ENV_VARIABLES.port] === undefined && fromDeploy.port !== undefined) options.port = fromDeploy.port;
   }
@@ -96,7 +115,13 @@ export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env, cwd: stri
   return finish(upgate, deploy, env, environment, deploy?.file);
 }
 
-function finish(upgate: UpgateSettings, deploy: KamalDeployConfig | undefined, env: NodeJS.ProcessEnv, environment: string, shownFile: string | undefined): DemoSettings {
+function finish(
+  upgate: UpgateSettings,
+  deploy: KamalDeployConfig | undefined,
+  env: NodeJS.ProcessEnv,
+  environment: string,
+  shownFile: string | undefined,
+): DemoSettings {
   const development = environment === 'development';
   const livenessPaths = upgate.probePaths.filter((path) => path !== READINESS_PATH);
   const adminHosts = union(
@@ -126,7 +151,11 @@ function finish(upgate: UpgateSettings, deploy: KamalDeployConfig | undefined, e
           : development
             ? "upgate's development default"
             : 'none',
-      probePaths: fromEnv(ENV_VARIABLES.probePaths) ? ENV_VARIABLES.probePaths : deploy ? deployed('proxy.healthcheck.path') : "upgate's default",
+      probePaths: fromEnv(ENV_VARIABLES.probePaths)
+        ? ENV_VARIABLES.probePaths
+        : deploy
+          ? deployed('proxy.healthcheck.path')
+          : "upgate's default",
       port: fromEnv(ENV_VARIABLES.port) ? ENV_VARIABLES.port : deploy ? deployed('proxy.app_port') : 'default',
     },
   };

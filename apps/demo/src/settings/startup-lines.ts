@@ -7,7 +7,8 @@ import { READINESS_PATH, type DemoSettings } from './demo-settings.js';
  */
 export function startupLines(settings: DemoSettings, port: number): string[] {
   const { upgate, origins } = settings;
-  const trust = upgate.trustProxy === true ? 'any peer' : upgate.trustProxy === false ? 'no' : upgate.trustProxy.join(', ');
+  const trust =
+    upgate.trustProxy === true ? 'any peer' : upgate.trustProxy === false ? 'no' : upgate.trustProxy.join(', ');
   return [
     `listening on http://localhost:${port} (all interfaces, NODE_ENV ${upgate.environment})`,
     `allowed hosts: ${upgate.allowedHosts.join(', ')} (from ${origins.allowedHosts})`,

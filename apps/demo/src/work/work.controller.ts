@@ -13,7 +13,8 @@ export class WorkController {
   @Get()
   async work(@Query('ms') ms = '1000'): Promise<{ tookMs: number }> {
     const duration = Number(ms);
-    if (!/^\d+$/.test(ms) || duration > MAX_WORK_MS) throw new BadRequestException([`ms must be a whole number of milliseconds from 0 to ${MAX_WORK_MS}`]);
+    if (!/^\d+$/.test(ms) || duration > MAX_WORK_MS)
+      throw new BadRequestException([`ms must be a whole number of milliseconds from 0 to ${MAX_WORK_MS}`]);
     const started = performance.now();
     await sleep(duration);
     return { tookMs: Math.round(performance.now() - started) };

@@ -25,7 +25,8 @@ const counts = {
 };
 
 const handle = express.application.handle;
-if (typeof handle !== 'function') throw new Error('count-app-requests: express.application.handle is not a function; the Express version changed');
+if (typeof handle !== 'function')
+  throw new Error('count-app-requests: express.application.handle is not a function; the Express version changed');
 express.application.handle = function countedHandle(req, res, next) {
   counts.reached++;
   const raw = req.headers['x-fuzz-id'];

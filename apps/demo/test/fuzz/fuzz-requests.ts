@@ -146,7 +146,13 @@ export class FuzzRequestGenerator {
     const name = r.pick(this.hosts);
     let value = randomCase(r, name);
     if (r.chance(0.15)) value += '.';
-    if (r.chance(0.35)) value += `:${r.weighted<string | number>([[4, this.target.port], [2, r.int(1, 65535)], [1, `0${r.int(1, 9999)}`], [1, 443]])}`;
+    if (r.chance(0.35))
+      value += `:${r.weighted<string | number>([
+        [4, this.target.port],
+        [2, r.int(1, 65535)],
+        [1, `0${r.int(1, 9999)}`],
+        [1, 443],
+      ])}`;
     return { category: 'allowed host', lines: [`Host: ${value}`], expect: 'allow', name };
   }
 
@@ -167,7 +173,11 @@ export class FuzzRequestGenerator {
     ])();
     // Some of these are built from allowed hosts: make sure none comes out allowed.
     const name = value.replace(/:\d+$/, '').replace(/\.$/, '');
-    return { category: 'disallowed name', lines: [`Host: ${this.hosts.includes(name) ? `not-${value}` : value}`], expect: 'reject' };
+    return {
+      category: 'disallowed name',
+      lines: [`Host: ${this.hosts.includes(name) ? `not-${value}` : value}`],
+      expect: 'reject',
+    };
   }
 
   private ipLiteral(): HostChoice {
@@ -335,14 +345,49 @@ export class FuzzRequestGenerator {
   private appRequest(id: number): FuzzRequest {
     const r = this.r;
     const host = this.allowedHost();
-    const shape = r.weighted<() => { method: string; path: string; body?: string; headers?: string[]; reset?: boolean }>([
-      [10, () => ({ method: 'GET', path: r.pick(['/api/items', '/api/items/1', '/api/items/2', `/api/items/${r.int(4, 100000)}`, '/api/items/abc', '/', '/nope', '/admin/stats', '/api/items?sort=name']) })],
+    const shape = r.weighted<
+      () => { method: string; path: string; body?: string; headers?: string[]; reset?: boolean }
+    >([
+      [
+        10,
+        () => ({
+          method: 'GET',
+          path: r.pick([
+            '/api/items',
+            '/api/items/1',
+            '/api/items/2',
+            `/api/items/${r.int(4, 100000)}`,
+            '/api/items/abc',
+            '/',
+            '/nope',
+            '/admin/stats',
+            '/api/items?sort=name',
+          ]),
+        }),
+      ],
       [2, () => ({ method: 'HEAD', path: r.pick(['/api/items', '/api/items/3', '/admin/stats', '/missing']) })],
       [1, () => ({ method: 'OPTIONS', path: '/api/items' })],
       [1, () => ({ method: 'DELETE', path: `/api/items/${r.int(100000, 200000)}` })],
       [1, () => ({ method: 'PUT', path: '/api/items/1', body: '{}', headers: ['Content-Type: application/json'] })],
-      [1, () => ({ method: 'POST', path: '/api/items', body: r.pick(['{', '{"name":', '[]', 'null', '{"name":"","priceCents":-1}']), headers: ['Content-Type: application/json'] })],
-      [2, () => ({ method: 'POST', path: '/api/password-resets', body: `{"email":"user${r.int(1, 999)}@example.com"}`, headers: ['Content-Type: application/json'], reset: true })],
+      [
+        1,
+        () => ({
+          method: 'POST',
+          path: '/api/items',
+          body: r.pick(['{', '{"name":', '[]', 'null', '{"name":"","priceCents":-1}']),
+          headers: ['Content-Type: application/json'],
+        }),
+      ],
+      [
+        2,
+        () => ({
+          method: 'POST',
+          path: '/api/password-resets',
+          body: `{"email":"user${r.int(1, 999)}@example.com"}`,
+          headers: ['Content-Type: application/json'],
+          reset: true,
+        }),
+      ],
       [
         1,
         () => ({
@@ -377,9 +422,22 @@ export class FuzzRequestGenerator {
     let host = r.chance(0.3) ? this.allowedHost() : this.hostileHost();
     // A probe with bytes Node's parser refuses never reaches the layer; those are the hostile kind's.
     while (host.parserBreaking) host = this.hostileHost();
-    const path = r.pick(this.target.probePaths) + r.weighted<string>([[6, ''], [1, '?'], [1, '?verbose=1'], [1, `?t=${r.int(0, 1e9)}`]]);
+    const path =
+      r.pick(this.target.probePaths) +
+      r.weighted<string>([
+        [6, ''],
+        [1, '?'],
+        [1, '?verbose=1'],
+        [1, `?t=${r.int(0, 1e9)}`],
+      ]);
     const method = r.chance(0.8) ? 'GET' : 'HEAD';
-    const agent = r.pick(['kamal-proxy', 'kube-probe/1.31', 'ELB-HealthChecker/2.0', 'curl/8.5.0', 'Consul Health Check']);
+    const agent = r.pick([
+      'kamal-proxy',
+      'kube-probe/1.31',
+      'ELB-HealthChecker/2.0',
+      'curl/8.5.0',
+      'Consul Health Check',
+    ]);
     const version = host.lines.length === 0 && r.chance(0.5) ? '1.0' : '1.1';
     const oversized = host.lines.join('').length > NODE_MAX_HEADER_BYTES - 512;
     const bytes = serialize(method, path, version, [...host.lines, `User-Agent: ${agent}`], id);
@@ -423,7 +481,13 @@ export class FuzzRequestGenerator {
       (p) => `${p}..`,
     ]);
     const path = mutate(probe);
-    const method = r.weighted<string>([[6, 'GET'], [2, 'HEAD'], [1, 'POST'], [1, 'OPTIONS'], [1, 'PUT']]);
+    const method = r.weighted<string>([
+      [6, 'GET'],
+      [2, 'HEAD'],
+      [1, 'POST'],
+      [1, 'OPTIONS'],
+      [1, 'PUT'],
+    ]);
     const host = r.chance(0.35) ? this.allowedHost() : this.hostileHost();
     return this.finish(id, 'probe look-alike path', method, path, '1.1', host, undefined);
   }
@@ -433,11 +497,32 @@ export class FuzzRequestGenerator {
     const r = this.r;
     if (r.chance(0.08)) return this.framingEdge(id);
     const host = this.hostileHost();
-    const method = r.weighted<string>([[8, 'GET'], [1, 'HEAD'], [1, 'POST'], [1, 'DELETE']]);
-    const path = r.pick(['/api/items', '/api/items/1', '/admin/stats', '/', '/api/password-resets', `/${r.string(ALNUM, r.int(1, 20))}`]);
+    const method = r.weighted<string>([
+      [8, 'GET'],
+      [1, 'HEAD'],
+      [1, 'POST'],
+      [1, 'DELETE'],
+    ]);
+    const path = r.pick([
+      '/api/items',
+      '/api/items/1',
+      '/admin/stats',
+      '/',
+      '/api/password-resets',
+      `/${r.string(ALNUM, r.int(1, 20))}`,
+    ]);
     const version = host.lines.length === 0 && r.chance(0.5) ? '1.0' : '1.1';
     const body = method === 'POST' ? '{"email":"victim@example.com"}' : undefined;
-    return this.finish(id, host.category, method, path, version, host, body, body ? ['Content-Type: application/json'] : []);
+    return this.finish(
+      id,
+      host.category,
+      method,
+      path,
+      version,
+      host,
+      body,
+      body ? ['Content-Type: application/json'] : [],
+    );
   }
 
   /** X-Forwarded-Host chains (the demo runs with TRUST_PROXY=loopback, so they are checked). */
@@ -447,14 +532,55 @@ export class FuzzRequestGenerator {
     const allowed = (): string => randomCase(r, r.pick(this.hosts)) + (r.chance(0.2) ? `:${this.target.port}` : '');
     const kind = r.weighted<() => { lines: string[]; expect: HostExpect }>([
       [3, () => ({ lines: [`X-Forwarded-Host: ${allowed()}`], expect: 'allow' })],
-      [2, () => ({ lines: [`X-Forwarded-Host: ${Array.from({ length: r.int(2, 6) }, allowed).join(r.pick([',', ', ', ' ,\t', '\t,']))}`], expect: 'allow' })],
+      [
+        2,
+        () => ({
+          lines: [
+            `X-Forwarded-Host: ${Array.from({ length: r.int(2, 6) }, allowed).join(r.pick([',', ', ', ' ,\t', '\t,']))}`,
+          ],
+          expect: 'allow',
+        }),
+      ],
       [1, () => ({ lines: [`X-Forwarded-Host: ${allowed()}`, `X-Forwarded-Host: ${allowed()}`], expect: 'allow' })],
       [1, () => ({ lines: [`X-Forwarded-Host: ${Array.from({ length: 100 }, allowed).join(',')}`], expect: 'allow' })],
-      [3, () => ({ lines: [`X-Forwarded-Host: ${r.chance(0.5) ? `${allowed()}, ${randomName(r)}` : `${randomName(r)}, ${allowed()}`}`], expect: 'reject' })],
-      [1, () => ({ lines: [`X-Forwarded-Host: ${allowed()}`, `X-Forwarded-Host: ${randomName(r)}`], expect: 'reject' })],
-      [1, () => ({ lines: [`X-Forwarded-Host: ${r.pick([',', ', ', `${allowed()},`, `,${allowed()}`, `${allowed()},,${allowed()}`, ' '])}`], expect: 'reject' })],
-      [1, () => ({ lines: [`X-Forwarded-Host: ${allowed()}, ${r.pick(['127.1', '[1::2::3]', 'a..b', `${allowed()}:0`, 'user@x.com', utf8Bytes('d\u0435mo.example.com')])}`], expect: 'reject' })],
-      [1, () => ({ lines: [`X-Forwarded-Host: ${Array.from({ length: r.int(10, 60) }, allowed).join(',')},${randomName(r)}`], expect: 'reject' })],
+      [
+        3,
+        () => ({
+          lines: [
+            `X-Forwarded-Host: ${r.chance(0.5) ? `${allowed()}, ${randomName(r)}` : `${randomName(r)}, ${allowed()}`}`,
+          ],
+          expect: 'reject',
+        }),
+      ],
+      [
+        1,
+        () => ({ lines: [`X-Forwarded-Host: ${allowed()}`, `X-Forwarded-Host: ${randomName(r)}`], expect: 'reject' }),
+      ],
+      [
+        1,
+        () => ({
+          lines: [
+            `X-Forwarded-Host: ${r.pick([',', ', ', `${allowed()},`, `,${allowed()}`, `${allowed()},,${allowed()}`, ' '])}`,
+          ],
+          expect: 'reject',
+        }),
+      ],
+      [
+        1,
+        () => ({
+          lines: [
+            `X-Forwarded-Host: ${allowed()}, ${r.pick(['127.1', '[1::2::3]', 'a..b', `${allowed()}:0`, 'user@x.com', utf8Bytes('d\u0435mo.example.com')])}`,
+          ],
+          expect: 'reject',
+        }),
+      ],
+      [
+        1,
+        () => ({
+          lines: [`X-Forwarded-Host: ${Array.from({ length: r.int(10, 60) }, allowed).join(',')},${randomName(r)}`],
+          expect: 'reject',
+        }),
+      ],
     ])();
     // Both Host and every X-Forwarded-Host entry are checked: a disallowed Host fails whatever the chain says.
     const badHost = r.chance(0.15);
@@ -494,7 +620,14 @@ export class FuzzRequestGenerator {
       [1, () => ({ target: `*`, lines: [hostLine], expect: 'any' })],
       // A disallowed authority, but the probe rule is decided first: a probe path in absolute form
       // is a probe whatever the authority (finish() gives it the 'probe' expectation).
-      [2, () => ({ target: `http://${randomName(r)}${r.pick(this.target.probePaths)}`, lines: [hostLine], expect: 'reject' })],
+      [
+        2,
+        () => ({
+          target: `http://${randomName(r)}${r.pick(this.target.probePaths)}`,
+          lines: [hostLine],
+          expect: 'reject',
+        }),
+      ],
     ])();
     const method = kind.target === '*' ? 'OPTIONS' : r.chance(0.9) ? 'GET' : 'HEAD';
     const choice: HostChoice = { category: 'absolute-form target', lines: kind.lines, expect: kind.expect };
@@ -524,10 +657,27 @@ export class FuzzRequestGenerator {
       `POST /api/password-resets HTTP/1.1\r\nHost: ${h}\r\n${fuzzId}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ema\r\n0\r\n\r\n`,
       `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`,
     ]);
-    return { id, category: 'framing edge', bytes: Buffer.from(raw, 'latin1'), method: raw.slice(0, raw.indexOf(' ')), expect: 'any', pipelinable: false, oversized: false };
+    return {
+      id,
+      category: 'framing edge',
+      bytes: Buffer.from(raw, 'latin1'),
+      method: raw.slice(0, raw.indexOf(' ')),
+      expect: 'any',
+      pipelinable: false,
+      oversized: false,
+    };
   }
 
-  private finish(id: number, category: string, method: string, target: string, version: string, host: HostChoice, body: string | undefined, headers: readonly string[] = []): FuzzRequest {
+  private finish(
+    id: number,
+    category: string,
+    method: string,
+    target: string,
+    version: string,
+    host: HostChoice,
+    body: string | undefined,
+    headers: readonly string[] = [],
+  ): FuzzRequest {
     const bytes = serialize(method, target, version, [...host.lines, ...headers], id, body);
     const oversized = bytes.length > NODE_MAX_HEADER_BYTES - 256;
     const probe = isProbeTarget(method, target, this.target.probePaths);
@@ -535,7 +685,15 @@ export class FuzzRequestGenerator {
     if (oversized) expect = 'rejected';
     else if (probe) expect = host.parserBreaking ? 'rejected' : 'probe';
     else expect = host.expect === 'allow' ? 'app' : host.expect === 'reject' ? 'rejected' : 'any';
-    return { id, category, bytes, method, expect, pipelinable: (expect === 'app' || expect === 'probe') && version === '1.1', oversized };
+    return {
+      id,
+      category,
+      bytes,
+      method,
+      expect,
+      pipelinable: (expect === 'app' || expect === 'probe') && version === '1.1',
+      oversized,
+    };
   }
 }
 
@@ -558,7 +716,14 @@ export function isProbeTarget(method: string, target: string, probePaths: readon
   return probePaths.includes(path);
 }
 
-function serialize(method: string, target: string, version: string, lines: readonly string[], id: number, body?: string): Buffer {
+function serialize(
+  method: string,
+  target: string,
+  version: string,
+  lines: readonly string[],
+  id: number,
+  body?: string,
+): Buffer {
   let head = `${method} ${target} HTTP/${version}\r\n`;
   for (const line of lines) head += `${line}\r\n`;
   head += `X-Fuzz-Id: ${id}\r\n`;

@@ -45,7 +45,8 @@ export function parseResponse(buf: Buffer, headOnly: boolean, ended: boolean): P
   if (headEnd === -1) return undefined;
   const lines = buf.toString('latin1', 0, headEnd).split('\r\n');
   const statusLine = /^HTTP\/(\d)\.(\d) (\d{3})/.exec(lines[0] ?? '');
-  if (!statusLine) throw new Error(`not an HTTP response: ${JSON.stringify(buf.toString('latin1', 0, Math.min(headEnd, 200)))}`);
+  if (!statusLine)
+    throw new Error(`not an HTTP response: ${JSON.stringify(buf.toString('latin1', 0, Math.min(headEnd, 200)))}`);
   const status = Number(statusLine[3]);
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
@@ -58,7 +59,11 @@ export function parseResponse(buf: Buffer, headOnly: boolean, ended: boolean): P
   const connection = (headers['connection'] ?? '').toLowerCase();
   const http10 = statusLine[1] === '1' && statusLine[2] === '0';
   const close = connection.includes('close') || (http10 && !connection.includes('keep-alive'));
-  const done = (body: Buffer, used: number): Parsed => ({ kind: 'response', response: { status, headers, body, close }, used });
+  const done = (body: Buffer, used: number): Parsed => ({
+    kind: 'response',
+    response: { status, headers, body, close },
+    used,
+  });
 
   if (headOnly || status === 204 || status === 304) return done(Buffer.alloc(0), bodyStart);
   if ((headers['transfer-encoding'] ?? '').toLowerCase().includes('chunked')) {
@@ -157,9 +162,13 @@ export class RawConnection {
 
   /** Writes the requests at once (pipelined) and resolves with their outcomes, in order. */
   send(requests: readonly FuzzRequest[]): Promise<Outcome[]> {
-    const outcomes = requests.map((request) => new Promise<Outcome>((settle) => this.waiting.push({ request, settle })));
+    const outcomes = requests.map(
+      (request) => new Promise<Outcome>((settle) => this.waiting.push({ request, settle })),
+    );
     this.arm();
-    this.socket.write(requests.length === 1 ? (requests[0] as FuzzRequest).bytes : Buffer.concat(requests.map((r) => r.bytes)));
+    this.socket.write(
+      requests.length === 1 ? (requests[0] as FuzzRequest).bytes : Buffer.concat(requests.map((r) => r.bytes)),
+    );
     return Promise.all(outcomes);
   }
 
@@ -219,7 +228,11 @@ export interface SendAllOptions {
  * Sends every request and returns every outcome (in no particular order). Requests that may end
  * their connection are sent alone; runs of requests that keep it open are pipelined.
  */
-export async function sendAll(port: number, requests: readonly FuzzRequest[], options: SendAllOptions): Promise<Outcome[]> {
+export async function sendAll(
+  port: number,
+  requests: readonly FuzzRequest[],
+  options: SendAllOptions,
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   let next = 0;
   const take = (): FuzzRequest[] | undefined => {
@@ -227,7 +240,12 @@ export async function sendAll(port: number, requests: readonly FuzzRequest[], op
     const first = requests[next++] as FuzzRequest;
     const batch = [first];
     if (!first.pipelinable) return batch;
-    while (batch.length < options.pipelineDepth && next < requests.length && (requests[next] as FuzzRequest).pipelinable) batch.push(requests[next++] as FuzzRequest);
+    while (
+      batch.length < options.pipelineDepth &&
+      next < requests.length &&
+      (requests[next] as FuzzRequest).pipelinable
+    )
+      batch.push(requests[next++] as FuzzRequest);
     return batch;
   };
 
@@ -270,7 +288,11 @@ async function retire(connection: RawConnection): Promise<void> {
  * A slowloris client: writes the request `chunkBytes` at a time, `delayMs` apart, then waits for the
  * answer. Resolves with the outcome, as `sendAll` would.
  */
-export async function sendSlowly(port: number, request: FuzzRequest, options: { chunkBytes: number; delayMs: number; timeoutMs: number }): Promise<Outcome> {
+export async function sendSlowly(
+  port: number,
+  request: FuzzRequest,
+  options: { chunkBytes: number; delayMs: number; timeoutMs: number },
+): Promise<Outcome> {
   let connection: RawConnection;
   try {
     connection = await RawConnection.open(port, options.timeoutMs);

@@ -10,13 +10,27 @@ const BUILD_TIMEOUT_MS = 120_000;
 export default async function build() {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const projects = ['packages/config/tsconfig.lib.json', 'packages/health/tsconfig.lib.json', 'apps/demo/tsconfig.lib.json'];
+  const projects = [
+    'packages/config/tsconfig.lib.json',
+    'packages/health/tsconfig.lib.json',
+    'apps/demo/tsconfig.lib.json',
+  ];
   const started = performance.now();
   await new Promise((resolve, reject) => {
-    execFile(process.execPath, [tsc, '--build', ...projects], { cwd: root, timeout: BUILD_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`building the demo for its tests failed (tsc --build ${projects.join(' ')}):\n${stdout}${stderr}${error.killed ? `\n(killed after ${BUILD_TIMEOUT_MS} ms)` : ''}`));
-      else resolve();
-    });
+    execFile(
+      process.execPath,
+      [tsc, '--build', ...projects],
+      { cwd: root, timeout: BUILD_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `building the demo for its tests failed (tsc --build ${projects.join(' ')}):\n${stdout}${stderr}${error.killed ? `\n(killed after ${BUILD_TIMEOUT_MS} ms)` : ''}`,
+            ),
+          );
+        else resolve();
+      },
+    );
   });
   process.stderr.write(`demo tests: built config, health and demo in ${Math.round(performance.now() - started)} ms\n`);
 }

@@ -112,7 +112,14 @@ export interface Reply {
 export function get(
   port: number,
   path: string,
-  options: { host?: string; headers?: Record<string, string>; method?: string; body?: string; agent?: Agent | false; timeoutMs?: number } = {},
+  options: {
+    host?: string;
+    headers?: Record<string, string>;
+    method?: string;
+    body?: string;
+    agent?: Agent | false;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Reply> {
   return new Promise((done, fail) => {
     const req = request(
@@ -163,15 +170,22 @@ export async function kamalProxyHealthCheck(
     attempts++;
     const attempt = performance.now();
     try {
-      const reply = await get(port, path, { host: `${CONTAINER_ID}:${port}`, headers: { 'User-Agent': 'kamal-proxy' }, timeoutMs });
-      if (reply.status >= 200 && reply.status <= 299) return { attempts, status: reply.status, body: reply.body, elapsedMs: performance.now() - started };
+      const reply = await get(port, path, {
+        host: `${CONTAINER_ID}:${port}`,
+        headers: { 'User-Agent': 'kamal-proxy' },
+        timeoutMs,
+      });
+      if (reply.status >= 200 && reply.status <= 299)
+        return { attempts, status: reply.status, body: reply.body, elapsedMs: performance.now() - started };
       last = `${reply.status} ${reply.body}`;
     } catch (error) {
       last = (error as Error).message;
     }
     const next = attempt + intervalMs;
     if (next - started > deployTimeoutMs) {
-      throw new Error(`not healthy after ${attempts} health checks in ${deployTimeoutMs} ms; last: ${last}\n--- demo output ---\n${demo.output()}`);
+      throw new Error(
+        `not healthy after ${attempts} health checks in ${deployTimeoutMs} ms; last: ${last}\n--- demo output ---\n${demo.output()}`,
+      );
     }
     await new Promise((done) => setTimeout(done, Math.max(0, next - performance.now())));
   }

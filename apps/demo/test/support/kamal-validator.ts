@@ -178,7 +178,10 @@ class Walker {
         if (typeof value !== 'boolean' && !isHash(value)) this.error(context, 'should be a boolean or a hash');
         return;
       case 'string|one-item-string[]':
-        if (!(typeof value === 'string' || (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string'))) {
+        if (!(
+          typeof value === 'string' ||
+          (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string')
+        )) {
           this.error(context, 'should be a string or an array with one string (for secret lookup)');
         }
         return;
@@ -190,7 +193,8 @@ class Walker {
             const entries = Object.entries(server);
             if (entries.length !== 1) return this.error(at, 'multiple hosts found');
             const [host, tags] = entries[0];
-            const tagsOk = typeof tags === 'string' || (Array.isArray(tags) && tags.every((t) => typeof t === 'string'));
+            const tagsOk =
+              typeof tags === 'string' || (Array.isArray(tags) && tags.every((t) => typeof t === 'string'));
             if (!tagsOk) this.error(join(at, host), 'should be a string or an array');
           } else if (!isStringish(server)) {
             this.error(at, 'should be a string or a hash');

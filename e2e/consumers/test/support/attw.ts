@@ -19,11 +19,15 @@ export interface AttwProblem {
 export async function attw(tarball: string, outFile: string): Promise<AttwProblem[]> {
   const out = await open(outFile, 'w');
   try {
-    const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'node_modules/.bin/attw'), tarball, '--format', 'json'], {
-      cwd: WORKSPACE_ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', out.fd, 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(WORKSPACE_ROOT, 'node_modules/.bin/attw'), tarball, '--format', 'json'],
+      {
+        cwd: WORKSPACE_ROOT,
+        env: cleanEnv(),
+        stdio: ['ignore', out.fd, 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -37,7 +41,8 @@ export async function attw(tarball: string, outFile: string): Promise<AttwProble
       throw new Error(`attw ${tarball} (exit ${code}) printed no JSON report:\n${text}\n${stderr}`);
     }
     const problems = report.analysis?.problems;
-    if (problems === undefined) throw new Error(`attw ${tarball} (exit ${code}) reported no analysis:\n${text}\n${stderr}`);
+    if (problems === undefined)
+      throw new Error(`attw ${tarball} (exit ${code}) reported no analysis:\n${text}\n${stderr}`);
     return problems;
   } finally {
     await out.close();

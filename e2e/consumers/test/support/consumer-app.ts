@@ -60,18 +60,33 @@ export class ConsumerApp {
   }
 
   /** Runs a script with the app's node, from the app's folder (bounded to 30 s unless told). */
-  node(args: readonly string[], options: { env?: Readonly<Record<string, string>>; allowFailure?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
-    return run(process.execPath, args, { cwd: this.dir, timeoutMs: options.timeoutMs ?? 30_000, env: options.env ?? {}, allowFailure: options.allowFailure ?? false });
+  node(
+    args: readonly string[],
+    options: { env?: Readonly<Record<string, string>>; allowFailure?: boolean; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
+    return run(process.execPath, args, {
+      cwd: this.dir,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      env: options.env ?? {},
+      allowFailure: options.allowFailure ?? false,
+    });
   }
 
   /** Starts `node dist/main.js` and resolves with its port once it says it listens. */
   async start(env: Readonly<Record<string, string>>): Promise<number> {
-    const child = spawn(process.execPath, ['dist/main.js'], { cwd: this.dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: this.dir,
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.process = child;
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.fixture} did not listen within 30 s:\n${this.output}`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.fixture} did not listen within 30 s:\n${this.output}`)),
+        30_000,
+      );
       const onData = (chunk: string): void => {
         this.output += chunk;
         const match = /listening on (\d+)/.exec(this.output);

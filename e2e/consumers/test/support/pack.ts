@@ -40,6 +40,11 @@ export async function packPackages(destination: string): Promise<PackedPackage[]
   return PACKAGES.map(({ name }) => {
     const entry = entries.find((e) => e.name === name);
     if (entry === undefined) throw new Error(`npm pack did not pack ${name}; it printed:\n${stdout}`);
-    return { name, version: entry.version, tarball: join(destination, entry.filename), files: entry.files.map((f) => f.path).sort() };
+    return {
+      name,
+      version: entry.version,
+      tarball: join(destination, entry.filename),
+      files: entry.files.map((f) => f.path).sort(),
+    };
   });
 }

@@ -35,7 +35,8 @@ export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.P
   for (const [key, value] of Object.entries(process.env)) {
     const lower = key.toLowerCase();
     if (lower.startsWith('npm_') || lower.startsWith('nx_') || lower.startsWith('jest')) continue;
-    if (['NODE_OPTIONS', 'NODE_ENV', 'NODE_PATH', 'INIT_CWD', 'TS_NODE_PROJECT', 'PORT', 'FORCE_COLOR'].includes(key)) continue;
+    if (['NODE_OPTIONS', 'NODE_ENV', 'NODE_PATH', 'INIT_CWD', 'TS_NODE_PROJECT', 'PORT', 'FORCE_COLOR'].includes(key))
+      continue;
     env[key] = value;
   }
   env['PATH'] = (process.env['PATH'] ?? '')
@@ -48,7 +49,11 @@ export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.P
 /** Runs a command to its end, bounded in time; rejects with its whole output when it fails. */
 export function run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: cleanEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -66,7 +71,11 @@ export function run(command: string, args: readonly string[], options: RunOption
         return;
       }
       const why = signal === 'SIGKILL' ? `killed after ${options.timeoutMs} ms` : `exit ${code ?? signal}`;
-      reject(new Error(`${command} ${args.join(' ')} (in ${options.cwd}) failed: ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      reject(
+        new Error(
+          `${command} ${args.join(' ')} (in ${options.cwd}) failed: ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+        ),
+      );
     });
   });
 }

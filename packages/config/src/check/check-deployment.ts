@@ -84,11 +84,17 @@ export function checkDeployment(deploy: KamalDeployConfig, app: DeploymentAppSet
   return findings;
 }
 
-function checkProbePath(deploy: KamalDeployConfig, app: DeploymentAppSettings, allowlist: HostAllowlistMatcher | undefined): DeploymentFinding[] {
+function checkProbePath(
+  deploy: KamalDeployConfig,
+  app: DeploymentAppSettings,
+  allowlist: HostAllowlistMatcher | undefined,
+): DeploymentFinding[] {
   const key = 'proxy.healthcheck.path';
   const configured = deploy.proxy.healthcheck.path;
   const written = at(deploy, key);
-  const whose = written.location ? `proxy.healthcheck.path ${quote(configured)}` : `its default ${quote(configured)} (proxy.healthcheck.path is not set)`;
+  const whose = written.location
+    ? `proxy.healthcheck.path ${quote(configured)}`
+    : `its default ${quote(configured)} (proxy.healthcheck.path is not set)`;
   const requested = kamalHealthCheckRequestPath(configured);
   const port = deploy.proxy.appPort;
   const probeHost = `${CONTAINER_ID}:${port}`;
@@ -109,7 +115,9 @@ function checkProbePath(deploy: KamalDeployConfig, app: DeploymentAppSettings, a
 
   const appPaths = app.probePaths.length > 0 ? app.probePaths.map(quote).join(', ') : 'none';
   const requests =
-    requested === configured ? '' : ` and requests it as ${quote(requested)} (Go's url.JoinPath cleans and escapes the path)`;
+    requested === configured
+      ? ''
+      : ` and requests it as ${quote(requested)} (Go's url.JoinPath cleans and escapes the path)`;
   const near = app.probePaths.find((p) => sameIgnoringSlashAndCase(p, requested));
   const nearNote = near
     ? ` It is not the probe ${quote(near)}: probe paths match exactly, with no trailing-slash or case folding.`
@@ -164,7 +172,11 @@ function checkProbePath(deploy: KamalDeployConfig, app: DeploymentAppSettings, a
   return findings;
 }
 
-function checkHosts(deploy: KamalDeployConfig, app: DeploymentAppSettings, allowlist: HostAllowlistMatcher): DeploymentFinding[] {
+function checkHosts(
+  deploy: KamalDeployConfig,
+  app: DeploymentAppSettings,
+  allowlist: HostAllowlistMatcher,
+): DeploymentFinding[] {
   const hosts = deploy.proxy.hosts;
   if (hosts.length === 0) {
     return [
@@ -182,7 +194,11 @@ function checkHosts(deploy: KamalDeployConfig, app: DeploymentAppSettings, allow
   }
   const findings: DeploymentFinding[] = [];
   hosts.forEach((host, index) => {
-    const key = deploy.locate(`proxy.hosts[${index}]`) ? `proxy.hosts[${index}]` : deploy.locate('proxy.hosts') ? 'proxy.hosts' : 'proxy.host';
+    const key = deploy.locate(`proxy.hosts[${index}]`)
+      ? `proxy.hosts[${index}]`
+      : deploy.locate('proxy.hosts')
+        ? 'proxy.hosts'
+        : 'proxy.host';
     // kamal-proxy may route wildcard hosts (`*.example.com`): check a name it would route.
     const sample = host.startsWith('*.') ? `upgate-check${host.slice(1)}` : host;
     if (allowlist.allowsHost(sample)) return;
@@ -203,7 +219,9 @@ function checkPort(deploy: KamalDeployConfig, app: DeploymentAppSettings): Deplo
   const key = 'proxy.app_port';
   const written = at(deploy, key);
   const deployPort = deploy.proxy.appPort;
-  const whose = written.location ? `proxy.app_port ${deployPort}` : `port ${deployPort}, its default (proxy.app_port is not set)`;
+  const whose = written.location
+    ? `proxy.app_port ${deployPort}`
+    : `port ${deployPort}, its default (proxy.app_port is not set)`;
   if (app.port === undefined) {
     return [
       {
@@ -258,7 +276,9 @@ function checkTimeout(deploy: KamalDeployConfig, app: DeploymentAppSettings): De
   const key = 'proxy.healthcheck.timeout';
   const written = at(deploy, key);
   const timeout = deploy.proxy.healthcheck.timeout ?? KAMAL_PROXY_DEFAULTS.healthcheckTimeout;
-  const whose = written.location ? `after ${timeout} s (proxy.healthcheck.timeout)` : `after ${timeout} s, its default (proxy.healthcheck.timeout is not set)`;
+  const whose = written.location
+    ? `after ${timeout} s (proxy.healthcheck.timeout)`
+    : `after ${timeout} s, its default (proxy.healthcheck.timeout is not set)`;
   if (app.probeTimeoutMs === undefined) {
     return [
       {
@@ -301,6 +321,10 @@ const quote = (value: string): string => `'${value}'`;
 const list = (values: readonly string[]): string => (values.length > 0 ? values.map(quote).join(', ') : 'none');
 
 function sameIgnoringSlashAndCase(a: string, b: string): boolean {
-  const norm = (p: string) => p.toLowerCase().replace(/\/+$/, '').replace(/\/{2,}/g, '/');
+  const norm = (p: string) =>
+    p
+      .toLowerCase()
+      .replace(/\/+$/, '')
+      .replace(/\/{2,}/g, '/');
   return norm(a) === norm(b);
 }

@@ -8,7 +8,9 @@ const ORDER: Readonly<Record<FindingSeverity, number>> = { error: 0, warning: 1,
 
 /** Errors first, then warnings, then notes; in file order within each. */
 export function sortFindings(findings: readonly DeploymentFinding[]): DeploymentFinding[] {
-  return [...findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || (a.location?.line ?? 0) - (b.location?.line ?? 0));
+  return [...findings].sort(
+    (a, b) => ORDER[a.severity] - ORDER[b.severity] || (a.location?.line ?? 0) - (b.location?.line ?? 0),
+  );
 }
 
 export function countFindings(findings: readonly DeploymentFinding[]): Record<FindingSeverity, number> {
@@ -20,7 +22,11 @@ export function countFindings(findings: readonly DeploymentFinding[]): Record<Fi
 /** One finding: `config/deploy.yml:27: error: proxy.healthcheck.path [probe-path]`, the message, the fix. */
 export function formatFinding(finding: DeploymentFinding, deployFile: string): string {
   // A finding about the app's settings alone (no deploy-file key) is not the deploy file's.
-  const where = finding.location ? `${finding.location.file}:${finding.location.line}` : finding.key ? deployFile : 'app settings';
+  const where = finding.location
+    ? `${finding.location.file}:${finding.location.line}`
+    : finding.key
+      ? deployFile
+      : 'app settings';
   const label = finding.severity === 'info' ? 'note' : finding.severity;
   const key = finding.key ? ` ${finding.key}` : '';
   return `${where}: ${label}:${key} [${finding.rule}]\n  ${finding.message}\n  fix: ${finding.fix}`;

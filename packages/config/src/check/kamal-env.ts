@@ -51,7 +51,11 @@ export function readKamalEnv(deploy: KamalDeployConfig, cwd: string): KamalEnv {
     const clearPrefix = complex ? `${prefix}.clear` : prefix;
     for (const entry of clearMap?.entries.values() ?? []) {
       if (!isStringish(entry.node) || isErb(entry.node)) continue;
-      clear.set(entry.key, { value: stringOf(entry.node), location: { file: entry.file, line: entry.line }, key: `${clearPrefix}.${entry.key}` });
+      clear.set(entry.key, {
+        value: stringOf(entry.node),
+        location: { file: entry.file, line: entry.line },
+        key: `${clearPrefix}.${entry.key}`,
+      });
       secret.delete(entry.key);
     }
     const secrets = complex ? env.entries.get('secret')?.node : undefined;

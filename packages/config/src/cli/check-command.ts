@@ -131,10 +131,15 @@ export function runCheck(argv: readonly string[], io: CliIo): number {
   let deploy: KamalDeployConfig | undefined;
   const findings: DeploymentFinding[] = [];
   try {
-    deploy = readKamalDeployFile(configFile, { cwd: io.cwd, ...(args.destination === undefined ? {} : { destination: args.destination }) });
+    deploy = readKamalDeployFile(configFile, {
+      cwd: io.cwd,
+      ...(args.destination === undefined ? {} : { destination: args.destination }),
+    });
   } catch (error) {
     if (!(error instanceof UpgateConfigError)) throw error;
-    findings.push(...error.problems.map((problem) => invalid(problem, 'the deploy file is not valid for Kamal; correct it')));
+    findings.push(
+      ...error.problems.map((problem) => invalid(problem, 'the deploy file is not valid for Kamal; correct it')),
+    );
   }
 
   let app: AppSide | undefined;
@@ -172,11 +177,18 @@ export function runCheck(argv: readonly string[], io: CliIo): number {
 }
 
 function parse(argv: readonly string[]) {
-  const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    strict: true,
+    allowPositionals: true,
+  });
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const slash = values['trailing-slash-redirect'];
   if (slash !== undefined && slash !== 'add' && slash !== 'strip') {
-    throw new UsageError(`--trailing-slash-redirect ${JSON.stringify(slash)} is not a redirect; write add (/up -> /up/) or strip (/up/ -> /up)`);
+    throw new UsageError(
+      `--trailing-slash-redirect ${JSON.stringify(slash)} is not a redirect; write add (/up -> /up/) or strip (/up/ -> /up)`,
+    );
   }
   return values;
 }
@@ -213,7 +225,9 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
     try {
       text = readFileSync(resolve(io.cwd, file), 'utf8');
     } catch (error) {
-      throw new UsageError(`--env-file ${JSON.stringify(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+      throw new UsageError(
+        `--env-file ${JSON.stringify(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`,
+      );
     }
     for (const [name, value] of Object.entries(parseEnv(text))) {
       if (value === undefined) continue;
@@ -260,7 +274,8 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
   const refuses = 'the app refuses to start with it; correct it';
   const problems: DeploymentFinding[] = reading.problems.map((problem) => {
     const location = originLine.get(problem.setting);
-    if (location === undefined) return invalid({ ...problem, setting: origin.get(problem.setting) ?? problem.setting }, refuses);
+    if (location === undefined)
+      return invalid({ ...problem, setting: origin.get(problem.setting) ?? problem.setting }, refuses);
     const message = [problem.value, problem.message].filter((part) => part !== '').join(' ');
     return { rule: 'invalid-settings', severity: 'error', key: problem.setting, location, message, fix: refuses };
   });
@@ -271,7 +286,9 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
   if (timeout !== undefined) {
     const value = Number(timeout.trim());
     if (!/^\s*\d+\s*$/.test(timeout) || value < 1 || value > 2_147_483_647) {
-      throw new UsageError(`--probe-timeout ${JSON.stringify(timeout)} is not a duration; write a whole number of milliseconds, e.g. 3000`);
+      throw new UsageError(
+        `--probe-timeout ${JSON.stringify(timeout)} is not a duration; write a whole number of milliseconds, e.g. 3000`,
+      );
     }
     probeTimeoutMs = value;
     probeTimeoutFrom = '--probe-timeout';
@@ -285,7 +302,8 @@ function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployC
     if (name !== undefined) sources[key] = origin.get(name) ?? name;
     return name !== undefined;
   };
-  const deployed = (config: KamalDeployConfig, key: string): string => `${deployKeyName(config, key)}, which the app reads`;
+  const deployed = (config: KamalDeployConfig, key: string): string =>
+    `${deployKeyName(config, key)}, which the app reads`;
 
   let allowedHosts: readonly string[] = [];
   if (given('allowedHosts')) allowedHosts = reading.settings.allowedHosts ?? [];
@@ -377,13 +395,26 @@ function invalid(problem: ConfigProblem, fix: string): DeploymentFinding {
   return { rule: 'invalid-settings', severity: 'error', message: `${problem.setting}: ${text}`, fix };
 }
 
-function report(file: string, destination: string | undefined, app: AppSide, findings: readonly DeploymentFinding[]): string {
+function report(
+  file: string,
+  destination: string | undefined,
+  app: AppSide,
+  findings: readonly DeploymentFinding[],
+): string {
   const lines: string[] = [];
-  lines.push(`upgate check: ${file}${destination ? ` (destination ${destination})` : ''} against the app's settings (NODE_ENV ${app.environment})`);
+  lines.push(
+    `upgate check: ${file}${destination ? ` (destination ${destination})` : ''} against the app's settings (NODE_ENV ${app.environment})`,
+  );
   if (app.problems.length === 0) {
     const s = app.settings;
-    const from = (key: keyof NonNullable<DeploymentAppSettings['sources']>) => (s.sources?.[key] ? `  (${s.sources[key]})` : '');
-    const trust = s.trustProxy === true ? 'true' : s.trustProxy === false || s.trustProxy === undefined ? 'false' : s.trustProxy.join(', ');
+    const from = (key: keyof NonNullable<DeploymentAppSettings['sources']>) =>
+      s.sources?.[key] ? `  (${s.sources[key]})` : '';
+    const trust =
+      s.trustProxy === true
+        ? 'true'
+        : s.trustProxy === false || s.trustProxy === undefined
+          ? 'false'
+          : s.trustProxy.join(', ');
     lines.push(`  allowed hosts  ${s.allowedHosts.join(', ') || 'none'}${from('allowedHosts')}`);
     lines.push(`  probe paths    ${s.probePaths.join(', ')}${from('probePaths')}`);
     lines.push(`  port           ${s.port ?? 'unknown'}${from('port')}`);

@@ -15,7 +15,13 @@ export type AllowlistEntry =
   /** `example.com`, `203.0.113.7`, `[2001:db8::1]` (lower case, brackets kept), with an optional port. */
   | { readonly kind: 'exact'; readonly text: string; readonly host: string; readonly port: number }
   /** `.example.com` (`apex`: the domain itself too) or `*.example.com` (subdomains only). */
-  | { readonly kind: 'domain'; readonly text: string; readonly domain: string; readonly apex: boolean; readonly port: number }
+  | {
+      readonly kind: 'domain';
+      readonly text: string;
+      readonly domain: string;
+      readonly apex: boolean;
+      readonly port: number;
+    }
   /** `10.0.0.0/8`, `[fd00::]/8`. */
   | { readonly kind: 'network'; readonly text: string; readonly network: IpNetwork };
 
@@ -51,7 +57,10 @@ export function readAllowlistEntry(raw: string): Read {
     return 'entry' in inner ? { message: `has whitespace around it; write "${inner.entry.text}"` } : inner;
   }
   if (raw.includes(',')) {
-    const parts = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    const parts = raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
     return { message: `contains ","; write one host per entry: ${parts.map((p) => JSON.stringify(p)).join(', ')}` };
   }
   if (/\s/.test(raw)) return { message: 'contains whitespace; write one host per entry, without spaces' };
@@ -76,7 +85,10 @@ export function readAllowlistEntry(raw: string): Read {
   if (raw.startsWith('/')) return { message: 'is a path, not a host' };
   const at = raw.lastIndexOf('@');
   if (at >= 0) return withSuggestion(raw.slice(at + 1), `has user info ("${raw.slice(0, at + 1)}")`);
-  for (const [char, what] of [['?', 'a query'], ['#', 'a fragment']] as const) {
+  for (const [char, what] of [
+    ['?', 'a query'],
+    ['#', 'a fragment'],
+  ] as const) {
     const index = raw.indexOf(char);
     if (index >= 0) return withSuggestion(raw.slice(0, index), `has ${what} ("${char}")`);
   }
@@ -113,7 +125,10 @@ function looksLikeRegExp(raw: string): boolean {
 
 /** The domain a regular expression most likely meant (`^(.*\.)?example\.com$` -> `.example.com`). */
 function regExpDomain(raw: string): string {
-  const unescaped = raw.replace(/\\\./g, '.').replace(/\/[a-z]*$/, '').replace(/\$$/, '');
+  const unescaped = raw
+    .replace(/\\\./g, '.')
+    .replace(/\/[a-z]*$/, '')
+    .replace(/\$$/, '');
   const tail = /[a-z0-9_-][a-z0-9_.-]*$/i.exec(unescaped)?.[0].replace(/^\.+/, '');
   if (tail && tail.includes('.')) {
     const inner = readHostEntry(tail);
@@ -126,7 +141,8 @@ function readNetwork(raw: string): Read {
   const read = parseIpNetwork(raw, true);
   if ('message' in read) return read;
   const { network } = read;
-  const text = network.family === 'ipv4' ? `${network.address}/${network.prefix}` : `[${network.address}]/${network.prefix}`;
+  const text =
+    network.family === 'ipv4' ? `${network.address}/${network.prefix}` : `[${network.address}]/${network.prefix}`;
   return { entry: { kind: 'network', text, network } };
 }
 
@@ -138,8 +154,11 @@ function readHostEntry(raw: string): Read {
   if (star > 1 || (star >= 0 && !raw.startsWith('*.')) || raw.startsWith('*..')) {
     const domain = raw.slice(star + 1).replace(/^\.+/, '');
     const inner = domain === '' ? undefined : readHostEntry(domain);
-    const suggestion = inner && 'entry' in inner && inner.entry.kind === 'exact' ? `*.${inner.entry.text}` : '*.example.com';
-    return { message: `has "*" where it is not allowed; "*" stands alone or starts an entry as "*.": write "${suggestion}"` };
+    const suggestion =
+      inner && 'entry' in inner && inner.entry.kind === 'exact' ? `*.${inner.entry.text}` : '*.example.com';
+    return {
+      message: `has "*" where it is not allowed; "*" stands alone or starts an entry as "*.": write "${suggestion}"`,
+    };
   }
   if (raw === '*.') return { message: '"*." needs a domain after it: "*.example.com"' };
   if (raw === '.') return { message: '"." needs a domain after it: ".example.com"' };
@@ -172,12 +191,17 @@ function readHostAndPort(text: string): HostAndPort {
     const close = text.indexOf(']');
     if (close < 0) {
       const literal = text.slice(1);
-      return { message: isIPv6(literal) ? `has an unterminated "["; write "[${literal.toLowerCase()}]"` : 'has an unterminated "["; write an IPv6 address in brackets: "[2001:db8::1]"' };
+      return {
+        message: isIPv6(literal)
+          ? `has an unterminated "["; write "[${literal.toLowerCase()}]"`
+          : 'has an unterminated "["; write an IPv6 address in brackets: "[2001:db8::1]"',
+      };
     }
     hostText = text.slice(0, close + 1);
     const after = text.slice(close + 1);
     if (after !== '') {
-      if (!after.startsWith(':')) return { message: `has "${after}" after "]"; only ":port" may follow, as in "[2001:db8::1]:8443"` };
+      if (!after.startsWith(':'))
+        return { message: `has "${after}" after "]"; only ":port" may follow, as in "[2001:db8::1]:8443"` };
       portText = after.slice(1);
     }
   } else {
@@ -201,7 +225,9 @@ function readHostAndPort(text: string): HostAndPort {
     }
     port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : -1;
     if (port < 1 || port > 65535) {
-      return { message: `has port ${/^[0-9]+$/.test(portText) ? portText : JSON.stringify(portText)}; a port is 1-65535` };
+      return {
+        message: `has port ${/^[0-9]+$/.test(portText) ? portText : JSON.stringify(portText)}; a port is 1-65535`,
+      };
     }
   }
 
@@ -209,10 +235,14 @@ function readHostAndPort(text: string): HostAndPort {
     const literal = hostText.slice(1, -1);
     const zone = literal.indexOf('%');
     if (zone >= 0 && isIPv6(literal.slice(0, zone))) {
-      return { message: `has a zone id ("${literal.slice(zone)}"); a Host never carries one: write "[${literal.slice(0, zone).toLowerCase()}]"` };
+      return {
+        message: `has a zone id ("${literal.slice(zone)}"); a Host never carries one: write "[${literal.slice(0, zone).toLowerCase()}]"`,
+      };
     }
     if (!isIPv6(literal)) {
-      return { message: `has brackets around "${literal}", which is not an IPv6 address; brackets are for IPv6 only: "[2001:db8::1]"` };
+      return {
+        message: `has brackets around "${literal}", which is not an IPv6 address; brackets are for IPv6 only: "[2001:db8::1]"`,
+      };
     }
     return { host: hostText.toLowerCase(), port, kind: 'ipv6' };
   }
@@ -234,8 +264,10 @@ function readName(written: string, port: number): HostAndPort {
   const parsed = createParsedHost();
   const reason = parseHost(name, parsed);
   if (reason !== undefined) {
-    if (reason === HostSyntaxReason.tooLong) return { message: 'is longer than 253 characters, the most a host name can have' };
-    if (reason === HostSyntaxReason.labels) return { message: 'has a label longer than 63 characters, the most a label can have' };
+    if (reason === HostSyntaxReason.tooLong)
+      return { message: 'is longer than 253 characters, the most a host name can have' };
+    if (reason === HostSyntaxReason.labels)
+      return { message: 'has a label longer than 63 characters, the most a label can have' };
     const char = /^character '(.*)' not allowed$/.exec(reason);
     if (char) {
       return { message: `has the character '${char[1]}'; a host name is letters, digits, "-" and "_" between dots` };

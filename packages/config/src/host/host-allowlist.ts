@@ -73,7 +73,8 @@ export class HostAllowlist {
       }
       case 'network': {
         const { family, address, prefix } = entry.network;
-        const list = family === 'ipv4' ? (this.ipv4Networks ??= new BlockList()) : (this.ipv6Networks ??= new BlockList());
+        const list =
+          family === 'ipv4' ? (this.ipv4Networks ??= new BlockList()) : (this.ipv6Networks ??= new BlockList());
         list.addSubnet(address, prefix, family);
         return;
       }

@@ -61,7 +61,8 @@ export interface HostMatcher extends HostAllowlistMatcher {
 
 const PROBE: HostDecision = Object.freeze({ kind: 'probe' });
 
-const MALFORMED_FIX = 'none in the allowlist: a malformed host is never allowed; if a real client sends it, fix that client or the proxy in front of it';
+const MALFORMED_FIX =
+  'none in the allowlist: a malformed host is never allowed; if a real client sends it, fix that client or the proxy in front of it';
 
 const C_QUESTION = 0x3f;
 
@@ -74,7 +75,11 @@ function readEntries(raws: readonly string[], setting: string, problems: ConfigP
   const entries: AllowlistEntry[] = [];
   raws.forEach((raw, i) => {
     if (typeof raw !== 'string') {
-      problems.push({ setting: `${setting}[${i}]`, value: String(raw), message: 'is not a string; write a host such as "app.example.com"' });
+      problems.push({
+        setting: `${setting}[${i}]`,
+        value: String(raw),
+        message: 'is not a string; write a host such as "app.example.com"',
+      });
       return;
     }
     const read = readAllowlistEntry(raw);
@@ -88,7 +93,10 @@ class CompiledAllowlist implements HostAllowlistMatcher {
   readonly allowedHosts: readonly string[];
   protected readonly scratch: ParsedHost = createParsedHost();
 
-  constructor(protected readonly allowlist: HostAllowlist, entries: readonly AllowlistEntry[]) {
+  constructor(
+    protected readonly allowlist: HostAllowlist,
+    entries: readonly AllowlistEntry[],
+  ) {
     this.allowedHosts = Object.freeze(entries.map((entry) => entry.text));
   }
 
@@ -120,11 +128,18 @@ export function compileHostMatcher(options: HostMatcherOptions): HostMatcher {
   const entries = readEntries(allowedHosts, 'allowedHosts', problems);
   probePaths.forEach((raw, i) => {
     const message = typeof raw === 'string' ? checkProbePath(raw) : 'is not a string; write a path such as "/up"';
-    if (message !== undefined) problems.push({ setting: `probePaths[${i}]`, value: JSON.stringify(raw) ?? String(raw), message });
+    if (message !== undefined)
+      problems.push({ setting: `probePaths[${i}]`, value: JSON.stringify(raw) ?? String(raw), message });
   });
   problems.push(...trustProxyProblems(trustProxy));
   if (problems.length > 0) throw new UpgateConfigError(problems);
-  return new CompiledHostMatcher(new HostAllowlist(entries), entries, probePaths, compileTrustProxy(trustProxy), listName);
+  return new CompiledHostMatcher(
+    new HostAllowlist(entries),
+    entries,
+    probePaths,
+    compileTrustProxy(trustProxy),
+    listName,
+  );
 }
 
 /** A value to check and where it came from (the slow path: more than one value). */
@@ -173,7 +188,11 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     let primarySource: HostValueSource = 'Host';
     if (authority !== undefined && authority !== null) {
       if (host !== undefined && host !== null && !equalsIgnoringAsciiCase(host, authority)) {
-        return malformed(host, `HTTP/2 host ${quoteHostValue(host)} differs from :authority ${quoteHostValue(authority)}`, 'Host');
+        return malformed(
+          host,
+          `HTTP/2 host ${quoteHostValue(host)} differs from :authority ${quoteHostValue(authority)}`,
+          'Host',
+        );
       }
       primary = authority;
       primarySource = ':authority';
@@ -182,7 +201,8 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     } else primary = host;
 
     const target = request.requestTarget;
-    const forwarded = request.forwardedHost !== undefined && this.trusts(request.peerAddress) ? request.forwardedHost : undefined;
+    const forwarded =
+      request.forwardedHost !== undefined && this.trusts(request.peerAddress) ? request.forwardedHost : undefined;
     const hasTarget = target !== undefined && target !== '' && target.charCodeAt(0) !== 0x2f && target !== '*';
     if (!hasTarget && forwarded === undefined) return this.decideOne(primary, primarySource);
     return this.decideMany(primary, primarySource, hasTarget ? target : undefined, forwarded);
@@ -198,7 +218,12 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
   }
 
   /** Absolute-form target, or a trusted X-Forwarded-Host: every value is checked; malformed wins. */
-  private decideMany(primary: string, primarySource: HostValueSource, target: string | undefined, forwarded: string | undefined): HostDecision {
+  private decideMany(
+    primary: string,
+    primarySource: HostValueSource,
+    target: string | undefined,
+    forwarded: string | undefined,
+  ): HostDecision {
     // The order in which a disallowed value is reported: the client's names first (what the
     // operator most likely wants to list), the Host a proxy may have rewritten last.
     const checked: Checked[] = [];
@@ -207,7 +232,8 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     }
     if (target !== undefined) {
       const authority = absoluteFormAuthority(target);
-      if (authority === undefined) return malformed(target, 'request target in neither origin nor absolute form', 'request target');
+      if (authority === undefined)
+        return malformed(target, 'request target in neither origin nor absolute form', 'request target');
       checked.push({ value: authority, source: 'request target' });
     }
     checked.push({ value: primary, source: primarySource });
@@ -232,7 +258,12 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     return { kind: 'allow', host: formatHost(parsed[0] as ParsedHost) };
   }
 
-  private disallowed(value: string, parsed: ParsedHost, source: HostValueSource, rewrittenByProxy: boolean): HostDecision {
+  private disallowed(
+    value: string,
+    parsed: ParsedHost,
+    source: HostValueSource,
+    rewrittenByProxy: boolean,
+  ): HostDecision {
     const name = parsed.name;
     let fix: string;
     if (rewrittenByProxy) {
@@ -246,7 +277,13 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
           ? `add '${name}:${parsed.port}' (or '${name}' for any port) to ${this.listName}; it is listed for port ${ports.join(', ')} only`
           : `add '${name}' to ${this.listName}`;
     }
-    return { kind: 'reject-disallowed', value, reason: `well-formed but matches no entry of ${this.listName}`, fix, source };
+    return {
+      kind: 'reject-disallowed',
+      value,
+      reason: `well-formed but matches no entry of ${this.listName}`,
+      fix,
+      source,
+    };
   }
 }
 

@@ -42,7 +42,7 @@ function ipv6Groups(address: string): number[] {
 function formatIpv6(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -101,7 +101,8 @@ export function parseIpNetwork(text: string, bracketsRequired: boolean): Network
   if (isIPv6(address)) {
     const groups = ipv6Groups(address);
     const canonical = formatIpv6(groups);
-    const written = (a: string, p: number | string): string => (bracketsRequired || bracketed ? `[${a}]/${p}` : `${a}/${p}`);
+    const written = (a: string, p: number | string): string =>
+      bracketsRequired || bracketed ? `[${a}]/${p}` : `${a}/${p}`;
     if (bracketsRequired && !bracketed) {
       return { message: `is an IPv6 network without brackets; write "${written(canonical, prefixText)}"` };
     }

@@ -15,7 +15,8 @@ const PATH_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]$/;
 export function checkProbePath(raw: string): string | undefined {
   if (raw === '') return 'is empty; write a path such as "/up"';
   if (raw.trim() !== raw) return `has whitespace around it; write "${raw.trim()}"`;
-  if (/\s/.test(raw)) return 'contains whitespace; a request path carries none (write "%20" if the path really has a space)';
+  if (/\s/.test(raw))
+    return 'contains whitespace; a request path carries none (write "%20" if the path really has a space)';
   const url = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(raw);
   if (url) return `is a URL; write the path alone: "${url[1] ?? '/'}"`;
   const query = raw.indexOf('?');
@@ -23,9 +24,11 @@ export function checkProbePath(raw: string): string | undefined {
   const fragment = raw.indexOf('#');
   if (fragment >= 0) return `has a fragment ("#"); write the path alone: "${raw.slice(0, fragment)}"`;
   if (!raw.startsWith('/')) return `is not an absolute path; write "/${raw}"`;
-  if (raw.startsWith('//')) return `starts with "//", which a client reads as a host; write "/${raw.replace(/^\/+/, '')}"`;
+  if (raw.startsWith('//'))
+    return `starts with "//", which a client reads as a host; write "/${raw.replace(/^\/+/, '')}"`;
   if (raw.includes('//')) return `has an empty segment ("//"); write "${raw.replace(/\/{2,}/g, '/')}"`;
-  if (/\/\.\.?(?:\/|$)/.test(raw)) return 'has a "." or ".." segment, which clients resolve before sending; write the resolved path';
+  if (/\/\.\.?(?:\/|$)/.test(raw))
+    return 'has a "." or ".." segment, which clients resolve before sending; write the resolved path';
   for (const char of raw) {
     if (char.charCodeAt(0) > 0x7e) {
       return `has the character '${char}', which a client sends percent-encoded; write "${encodeURI(raw)}"`;
@@ -34,7 +37,8 @@ export function checkProbePath(raw: string): string | undefined {
       return `has the character '${escapeControl(char)}', which a request path cannot carry unencoded; write "${encodeURIComponent(char)}" in its place`;
     }
   }
-  if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return 'has a "%" that does not start an escape ("%2F"); write "%25" for a literal "%"';
+  if (/%(?![0-9A-Fa-f]{2})/.test(raw))
+    return 'has a "%" that does not start an escape ("%2F"); write "%25" for a literal "%"';
   return undefined;
 }
 

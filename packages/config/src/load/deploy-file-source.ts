@@ -28,13 +28,25 @@ export function readDeploySource(config: KamalDeployConfig): SourceReading {
 
   if (proxy.hosts.length > 0) {
     const fromList = config.locate('proxy.hosts') !== undefined;
-    const checked = checkAllowedHosts(proxy.hosts, (i) => deployKeyName(config, fromList ? `proxy.hosts[${i}]` : 'proxy.host'));
-    out.give('allowedHosts', deployKeyName(config, fromList ? 'proxy.hosts' : 'proxy.host'), checked.values, checked.problems);
+    const checked = checkAllowedHosts(proxy.hosts, (i) =>
+      deployKeyName(config, fromList ? `proxy.hosts[${i}]` : 'proxy.host'),
+    );
+    out.give(
+      'allowedHosts',
+      deployKeyName(config, fromList ? 'proxy.hosts' : 'proxy.host'),
+      checked.values,
+      checked.problems,
+    );
   }
 
   const pathKey = 'proxy.healthcheck.path';
   const paths = checkProbePaths([proxy.healthcheck.path], () => deployKeyName(config, pathKey));
-  out.give('probePaths', deployKeyName(config, pathKey), paths.problems.length === 0 ? paths.values : undefined, paths.problems);
+  out.give(
+    'probePaths',
+    deployKeyName(config, pathKey),
+    paths.problems.length === 0 ? paths.values : undefined,
+    paths.problems,
+  );
 
   out.give('port', deployKeyName(config, 'proxy.app_port'), proxy.appPort);
   return out.build();

@@ -41,7 +41,8 @@ const LIST_EXAMPLES = {
   TRUST_PROXY: 'TRUST_PROXY=loopback,10.0.0.0/8',
 } as const;
 
-const TRUST_PROXY_FORMS = 'write true, false, or a comma-separated list of addresses, networks, "loopback" and "private", e.g. TRUST_PROXY=loopback,10.0.0.0/8';
+const TRUST_PROXY_FORMS =
+  'write true, false, or a comma-separated list of addresses, networks, "loopback" and "private", e.g. TRUST_PROXY=loopback,10.0.0.0/8';
 
 /**
  * Splits a comma-separated variable. Spaces around entries are trimmed; an empty variable or an
@@ -50,12 +51,20 @@ const TRUST_PROXY_FORMS = 'write true, false, or a comma-separated list of addre
  */
 function splitList(out: SourceReadingBuilder, name: keyof typeof LIST_EXAMPLES, raw: string): string[] | undefined {
   if (raw.trim() === '') {
-    out.problem({ setting: name, value: JSON.stringify(raw), message: `is empty; give a comma-separated list, e.g. ${LIST_EXAMPLES[name]}, or unset it` });
+    out.problem({
+      setting: name,
+      value: JSON.stringify(raw),
+      message: `is empty; give a comma-separated list, e.g. ${LIST_EXAMPLES[name]}, or unset it`,
+    });
     return undefined;
   }
   const entries = raw.split(',').map((entry) => entry.trim());
   if (entries.includes('')) {
-    out.problem({ setting: name, value: JSON.stringify(raw), message: `has an empty entry; remove the extra comma: ${JSON.stringify(entries.filter((e) => e !== '').join(','))}` });
+    out.problem({
+      setting: name,
+      value: JSON.stringify(raw),
+      message: `has an empty entry; remove the extra comma: ${JSON.stringify(entries.filter((e) => e !== '').join(','))}`,
+    });
   }
   return entries.filter((entry) => entry !== '');
 }
@@ -68,7 +77,11 @@ export function readEnvSource(env: Environment): SourceReading {
     if ((OWN_VARIABLES as readonly string[]).includes(name) || env[name] === undefined) continue;
     const meant = ALIASES[name.toUpperCase()] ?? didYouMean(name, OWN_VARIABLES);
     if (meant !== undefined && env[meant] === undefined) {
-      out.problem({ setting: name, value: JSON.stringify(env[name]), message: `is not read by upgate; did you mean ${meant}?` });
+      out.problem({
+        setting: name,
+        value: JSON.stringify(env[name]),
+        message: `is not read by upgate; did you mean ${meant}?`,
+      });
     }
   }
 
@@ -92,7 +105,9 @@ export function readEnvSource(env: Environment): SourceReading {
     if (word === 'true' || word === 'false') {
       out.give('trustProxy', 'TRUST_PROXY', word === 'true');
     } else if (['yes', 'no', 'on', 'off', '1', '0', 'y', 'n', 'enabled', 'disabled'].includes(word)) {
-      out.give('trustProxy', 'TRUST_PROXY', undefined, [{ setting: 'TRUST_PROXY', value: JSON.stringify(trust), message: `is not true or false; ${TRUST_PROXY_FORMS}` }]);
+      out.give('trustProxy', 'TRUST_PROXY', undefined, [
+        { setting: 'TRUST_PROXY', value: JSON.stringify(trust), message: `is not true or false; ${TRUST_PROXY_FORMS}` },
+      ]);
     } else {
       const list = splitList(out, 'TRUST_PROXY', trust);
       const checked = list && checkTrustProxyList(list, () => 'TRUST_PROXY');
@@ -107,7 +122,11 @@ export function readEnvSource(env: Environment): SourceReading {
       out.give('rejectStatus', 'HOST_REJECT_STATUS', value as RejectStatus);
     } else {
       out.give('rejectStatus', 'HOST_REJECT_STATUS', undefined, [
-        { setting: 'HOST_REJECT_STATUS', value: JSON.stringify(status), message: `is not a status upgate sends for a disallowed host; write ${REJECT_STATUS_FORMS}` },
+        {
+          setting: 'HOST_REJECT_STATUS',
+          value: JSON.stringify(status),
+          message: `is not a status upgate sends for a disallowed host; write ${REJECT_STATUS_FORMS}`,
+        },
       ]);
     }
   }
@@ -116,7 +135,11 @@ export function readEnvSource(env: Environment): SourceReading {
   if (environment !== undefined) {
     if (environment.trim() === '') {
       out.give('environment', 'NODE_ENV', undefined, [
-        { setting: 'NODE_ENV', value: JSON.stringify(environment), message: 'is empty; set it to the environment, e.g. NODE_ENV=production, or unset it' },
+        {
+          setting: 'NODE_ENV',
+          value: JSON.stringify(environment),
+          message: 'is empty; set it to the environment, e.g. NODE_ENV=production, or unset it',
+        },
       ]);
     } else {
       out.give('environment', 'NODE_ENV', environment.trim());
@@ -129,7 +152,9 @@ export function readEnvSource(env: Environment): SourceReading {
     if (/^\s*\d+\s*$/.test(port) && value >= 1 && value <= 65535) {
       out.give('port', 'PORT', value);
     } else {
-      out.give('port', 'PORT', undefined, [{ setting: 'PORT', value: JSON.stringify(port), message: 'must be an integer port from 1 to 65535, e.g. 3000' }]);
+      out.give('port', 'PORT', undefined, [
+        { setting: 'PORT', value: JSON.stringify(port), message: 'must be an integer port from 1 to 65535, e.g. 3000' },
+      ]);
     }
   }
   return out.build();

@@ -49,7 +49,14 @@ export interface UpgateSources {
   cwd?: string;
 }
 
-const FIELDS: readonly SettingKey[] = ['allowedHosts', 'probePaths', 'trustProxy', 'rejectStatus', 'environment', 'port'];
+const FIELDS: readonly SettingKey[] = [
+  'allowedHosts',
+  'probePaths',
+  'trustProxy',
+  'rejectStatus',
+  'environment',
+  'port',
+];
 
 interface Merged {
   settings: { -readonly [K in SettingKey]?: UpgateSettings[K] };
@@ -108,7 +115,10 @@ export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
   let deployFailed = false;
   if (sources.deployFile !== undefined && sources.deployFile !== false) {
     try {
-      const config = readKamalDeployFile(sources.deployFile, { cwd, ...(sources.destination === undefined ? {} : { destination: sources.destination }) });
+      const config = readKamalDeployFile(sources.deployFile, {
+        cwd,
+        ...(sources.destination === undefined ? {} : { destination: sources.destination }),
+      });
       deploy = { config, reading: readDeploySource(config) };
       readings.push(deploy.reading);
     } catch (error) {
@@ -120,7 +130,8 @@ export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
     deployProblems.push({
       setting: 'destination',
       value: JSON.stringify(sources.destination),
-      message: "is given without deployFile, so there is nothing to merge it into; give deployFile: 'config/deploy.yml' as well",
+      message:
+        "is given without deployFile, so there is nothing to merge it into; give deployFile: 'config/deploy.yml' as well",
     });
   }
   // In order of precedence: options, environment, deploy file.
@@ -143,7 +154,10 @@ export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
   const settings: UpgateSettings = {
     allowedHosts: Object.freeze([...allowedHosts]),
     probePaths: Object.freeze([...(merged.settings.probePaths ?? DEFAULT_PROBE_PATHS)]),
-    trustProxy: typeof merged.settings.trustProxy === 'object' ? Object.freeze([...merged.settings.trustProxy]) : (merged.settings.trustProxy ?? false),
+    trustProxy:
+      typeof merged.settings.trustProxy === 'object'
+        ? Object.freeze([...merged.settings.trustProxy])
+        : (merged.settings.trustProxy ?? false),
     rejectStatus: merged.settings.rejectStatus ?? 400,
     environment,
     ...(merged.settings.port === undefined ? {} : { port: merged.settings.port }),
@@ -153,7 +167,10 @@ export function loadSettings(sources: UpgateSources = {}): UpgateSettings {
 
 function emptyAllowlist(environment: string, merged: Merged, deployFile: string | false | undefined): ConfigProblem {
   const where = merged.from.get('environment')?.name ?? `environment (default "${DEFAULT_ENVIRONMENT}")`;
-  const deploy = typeof deployFile === 'string' ? `proxy.host in ${deployFile}` : 'proxy.host in a Kamal deploy file read with loadSettings({ deployFile })';
+  const deploy =
+    typeof deployFile === 'string'
+      ? `proxy.host in ${deployFile}`
+      : 'proxy.host in a Kamal deploy file read with loadSettings({ deployFile })';
   return {
     setting: 'allowed hosts',
     value: '',
@@ -224,7 +241,10 @@ const PROBE_LABEL = 'upgate-wildcard-check';
 /** Whether the allowlist allows a proxy host entry (`app.example.com`, or `*.example.com` for all its subdomains). */
 function allowsProxyHost(allowsHost: (host: string) => boolean, host: string): boolean {
   if (host === '*') return allowsHost(`${PROBE_LABEL}.example`);
-  if (host.startsWith('*.')) return allowsHost(`${PROBE_LABEL}.${host.slice(2)}`) && allowsHost(`${PROBE_LABEL}.${PROBE_LABEL}.${host.slice(2)}`);
+  if (host.startsWith('*.'))
+    return (
+      allowsHost(`${PROBE_LABEL}.${host.slice(2)}`) && allowsHost(`${PROBE_LABEL}.${PROBE_LABEL}.${host.slice(2)}`)
+    );
   if (host.startsWith('.')) return allowsHost(host.slice(1)) && allowsHost(`${PROBE_LABEL}.${host.slice(1)}`);
   return allowsHost(host);
 }

@@ -11,7 +11,14 @@ import { describeValue, settingsOrThrow, SourceReadingBuilder, type SourceReadin
 /** How every message states the reject statuses. */
 export const REJECT_STATUS_FORMS = '400 (as Django), 403 (as Rails) or 421 (Misdirected Request)';
 
-const OPTION_KEYS: readonly (keyof UpgateOptions)[] = ['allowedHosts', 'probePaths', 'trustProxy', 'rejectStatus', 'environment', 'port'];
+const OPTION_KEYS: readonly (keyof UpgateOptions)[] = [
+  'allowedHosts',
+  'probePaths',
+  'trustProxy',
+  'rejectStatus',
+  'environment',
+  'port',
+];
 
 /**
  * Reads an options object. A field that is absent or `undefined` is not given. Keys that look like
@@ -22,7 +29,11 @@ export function readObjectSource(options: unknown): SourceReading {
   const out = new SourceReadingBuilder();
   if (options === undefined || options === null) return out.build();
   if (typeof options !== 'object' || Array.isArray(options)) {
-    out.problem({ setting: 'options', value: describeValue(options), message: "must be an object such as { allowedHosts: ['app.example.com'] }" });
+    out.problem({
+      setting: 'options',
+      value: describeValue(options),
+      message: "must be an object such as { allowedHosts: ['app.example.com'] }",
+    });
     return out.build();
   }
   const record = options as Record<string, unknown>;
@@ -36,7 +47,13 @@ export function readObjectSource(options: unknown): SourceReading {
 
   const { allowedHosts, probePaths, trustProxy, rejectStatus, environment, port } = record;
   if (allowedHosts !== undefined) {
-    const list = stringList(out, 'allowedHosts', allowedHosts, "['app.example.com', '.example.org']", 'a host such as "app.example.com"');
+    const list = stringList(
+      out,
+      'allowedHosts',
+      allowedHosts,
+      "['app.example.com', '.example.org']",
+      'a host such as "app.example.com"',
+    );
     if (list) {
       const checked = checkAllowedHosts(list, (i) => `allowedHosts[${i}]`);
       out.give('allowedHosts', 'allowedHosts', checked.values, checked.problems);
@@ -53,7 +70,14 @@ export function readObjectSource(options: unknown): SourceReading {
     if (typeof trustProxy === 'boolean') {
       out.give('trustProxy', 'trustProxy', trustProxy);
     } else {
-      const list = stringList(out, 'trustProxy', trustProxy, "true, false or ['loopback', '10.0.0.0/8']", 'an address, a network, "loopback" or "private"', true);
+      const list = stringList(
+        out,
+        'trustProxy',
+        trustProxy,
+        "true, false or ['loopback', '10.0.0.0/8']",
+        'an address, a network, "loopback" or "private"',
+        true,
+      );
       if (list) {
         const checked = checkTrustProxyList(list, (i) => `trustProxy[${i}]`);
         out.give('trustProxy', 'trustProxy', checked.values, checked.problems);
@@ -74,7 +98,11 @@ export function readObjectSource(options: unknown): SourceReading {
       out.give('environment', 'environment', environment);
     } else {
       out.give('environment', 'environment', undefined, [
-        { setting: 'environment', value: describeValue(environment), message: 'must be the name of an environment, such as "production" or "development"' },
+        {
+          setting: 'environment',
+          value: describeValue(environment),
+          message: 'must be the name of an environment, such as "production" or "development"',
+        },
       ]);
     }
   }
@@ -82,7 +110,9 @@ export function readObjectSource(options: unknown): SourceReading {
     if (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) {
       out.give('port', 'port', port);
     } else {
-      out.give('port', 'port', undefined, [{ setting: 'port', value: describeValue(port), message: 'must be an integer port from 1 to 65535, e.g. 3000' }]);
+      out.give('port', 'port', undefined, [
+        { setting: 'port', value: describeValue(port), message: 'must be an integer port from 1 to 65535, e.g. 3000' },
+      ]);
     }
   }
   return out.build();
@@ -98,11 +128,15 @@ function stringList(
   orBoolean = false,
 ): string[] | undefined {
   if (!Array.isArray(value)) {
-    out.give(key, key, undefined, [{ setting: key, value: describeValue(value), message: `must be ${orBoolean ? '' : 'a list, e.g. '}${example}` }]);
+    out.give(key, key, undefined, [
+      { setting: key, value: describeValue(value), message: `must be ${orBoolean ? '' : 'a list, e.g. '}${example}` },
+    ]);
     return undefined;
   }
   const problems = value.flatMap((item, i) =>
-    typeof item === 'string' ? [] : [{ setting: `${key}[${i}]`, value: describeValue(item), message: `must be a string: ${itemForm}` }],
+    typeof item === 'string'
+      ? []
+      : [{ setting: `${key}[${i}]`, value: describeValue(item), message: `must be a string: ${itemForm}` }],
   );
   if (problems.length > 0) {
     const strings = value.filter((item): item is string => typeof item === 'string');

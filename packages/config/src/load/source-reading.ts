@@ -25,7 +25,12 @@ export class SourceReadingBuilder {
   readonly given = new Map<SettingKey, string>();
   readonly problems: ConfigProblem[] = [];
 
-  give<K extends SettingKey>(key: K, setting: string, value: UpgateSettings[K] | undefined, problems: readonly ConfigProblem[] = []): void {
+  give<K extends SettingKey>(
+    key: K,
+    setting: string,
+    value: UpgateSettings[K] | undefined,
+    problems: readonly ConfigProblem[] = [],
+  ): void {
     this.given.set(key, setting);
     if (value !== undefined) this.settings[key] = value;
     this.problems.push(...problems);

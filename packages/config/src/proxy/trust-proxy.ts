@@ -31,11 +31,13 @@ export const TRUST_PROXY_NAMES: Readonly<Record<'loopback' | 'private', readonly
 type Read = { networks: readonly IpNetwork[] } | { message: string };
 
 function readTrustProxyEntry(raw: string): Read {
-  if (raw === '') return { message: 'is empty; write an address ("10.0.0.1"), a network ("10.0.0.0/8"), "loopback" or "private"' };
+  if (raw === '')
+    return { message: 'is empty; write an address ("10.0.0.1"), a network ("10.0.0.0/8"), "loopback" or "private"' };
   if (raw.trim() !== raw) return { message: `has whitespace around it; write "${raw.trim()}"` };
   if (raw === 'loopback' || raw === 'private') return { networks: TRUST_PROXY_NAMES[raw] };
   const lower = raw.toLowerCase();
-  if (lower === 'loopback' || lower === 'private') return { message: `names a range in the wrong case; write "${lower}"` };
+  if (lower === 'loopback' || lower === 'private')
+    return { message: `names a range in the wrong case; write "${lower}"` };
   if (raw.includes('/')) {
     const read = parseIpNetwork(raw, false);
     return 'network' in read ? { networks: [read.network] } : read;
@@ -43,15 +45,18 @@ function readTrustProxyEntry(raw: string): Read {
   const address = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
   if (isIPv4(address) && address === raw) return { networks: [{ family: 'ipv4', address, prefix: 32 }] };
   if (isIPv6(address)) {
-    if (address.includes('%')) return { message: `has a zone id; write the address alone: "${address.slice(0, address.indexOf('%'))}"` };
+    if (address.includes('%'))
+      return { message: `has a zone id; write the address alone: "${address.slice(0, address.indexOf('%'))}"` };
     return { networks: [{ family: 'ipv6', address, prefix: 128 }] };
   }
   if (/^[0-9.]+$/.test(raw)) {
     return { message: 'is not an IPv4 address; write four octets 0-255 without leading zeros, such as "10.0.0.1"' };
   }
-  if (/^[0-9.]+:[0-9]+$/.test(raw)) return { message: `has a port; write the address alone: "${raw.slice(0, raw.indexOf(':'))}"` };
+  if (/^[0-9.]+:[0-9]+$/.test(raw))
+    return { message: `has a port; write the address alone: "${raw.slice(0, raw.indexOf(':'))}"` };
   return {
-    message: 'is not an address, a network or a range name; write "10.0.0.1", "10.0.0.0/8", "fd00::/8", "loopback" or "private"',
+    message:
+      'is not an address, a network or a range name; write "10.0.0.1", "10.0.0.0/8", "fd00::/8", "loopback" or "private"',
   };
 }
 
@@ -79,7 +84,8 @@ export function trustProxyProblems(setting: TrustProxy): ConfigProblem[] {
 
 /** Whether `text` starts with `::ffff:` in any case: an IPv4 peer on a dual-stack socket. */
 function isIpv4MappedPrefix(text: string): boolean {
-  if (text.length < 14 || text.charCodeAt(0) !== 0x3a || text.charCodeAt(1) !== 0x3a || text.charCodeAt(6) !== 0x3a) return false;
+  if (text.length < 14 || text.charCodeAt(0) !== 0x3a || text.charCodeAt(1) !== 0x3a || text.charCodeAt(6) !== 0x3a)
+    return false;
   for (let i = 2; i < 6; i++) if ((text.charCodeAt(i) | 0x20) !== 0x66) return false;
   return true;
 }
@@ -115,7 +121,7 @@ export function compileTrustProxy(setting: TrustProxy): (peerAddress: string | u
   }
   const trustsIpv4 = (address: number): boolean => {
     for (let i = 0; i < networks.length; i++) {
-      if (((address & (masks[i] as number)) >>> 0) === networks[i]) return true;
+      if ((address & (masks[i] as number)) >>> 0 === networks[i]) return true;
     }
     return false;
   };

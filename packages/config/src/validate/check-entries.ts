@@ -38,7 +38,11 @@ export function checkTrustProxyList(raw: readonly string[], setting: SettingName
   return checkEach(raw, setting, checkTrustProxyEntry);
 }
 
-function checkEach(raw: readonly string[], setting: SettingName, check: (entry: string) => string | undefined): CheckedList {
+function checkEach(
+  raw: readonly string[],
+  setting: SettingName,
+  check: (entry: string) => string | undefined,
+): CheckedList {
   const values: string[] = [];
   const problems: ConfigProblem[] = [];
   raw.forEach((entry, index) => {

@@ -29,7 +29,10 @@ export function problemLines(fn: () => unknown): string[] {
     fn();
   } catch (error) {
     if (error instanceof Error && error.name === 'UpgateConfigError') {
-      return error.message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
+      return error.message
+        .split('\n')
+        .slice(1)
+        .map((line) => line.replace(/^ {2}- /, ''));
     }
     throw error;
   }

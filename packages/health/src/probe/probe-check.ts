@@ -52,7 +52,9 @@ export class ProbeCheck {
         resolve(reply);
       };
       const deadline = setTimeout(() => {
-        this.logger.warn(`${this.path}: the health checks did not finish within ${this.timeoutMs} ms (probeTimeoutMs); answering 503`);
+        this.logger.warn(
+          `${this.path}: the health checks did not finish within ${this.timeoutMs} ms (probeTimeoutMs); answering 503`,
+        );
         settle(this.timeoutReply);
       }, this.timeoutMs);
       // The deadline answers probes; it must not hold a shutting-down process open.
@@ -76,11 +78,19 @@ export class ProbeCheck {
       const result = error.getResponse();
       if (isHealthCheckResult(result)) return this.replies.fromResult(result);
     }
-    this.logger.error(`${this.path}: a health indicator threw instead of reporting "down"; answering 503`, error instanceof Error ? error.stack : String(error));
+    this.logger.error(
+      `${this.path}: a health indicator threw instead of reporting "down"; answering 503`,
+      error instanceof Error ? error.stack : String(error),
+    );
     return this.replies.failed;
   }
 }
 
 function isHealthCheckResult(value: unknown): value is HealthCheckResult {
-  return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'string' && 'details' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { status?: unknown }).status === 'string' &&
+    'details' in value
+  );
 }

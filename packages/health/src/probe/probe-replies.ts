@@ -34,10 +34,15 @@ export class ProbeReplies {
   constructor(private readonly details: ProbeDetails) {
     const full = details === 'full';
     this.live = probeReply(200, full ? { status: 'ok', info: {}, error: {}, details: {} } : { status: 'ok' });
-    this.starting = probeReply(503, full ? { status: 'error', message: 'the application is starting' } : { status: 'error' });
+    this.starting = probeReply(
+      503,
+      full ? { status: 'error', message: 'the application is starting' } : { status: 'error' },
+    );
     this.failed = probeReply(
       503,
-      full ? { status: 'error', message: 'a health indicator threw an error; see the application log' } : { status: 'error' },
+      full
+        ? { status: 'error', message: 'a health indicator threw an error; see the application log' }
+        : { status: 'error' },
     );
     this.byStatus = {
       ok: probeReply(200, { status: 'ok' }),

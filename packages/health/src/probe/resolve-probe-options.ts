@@ -40,7 +40,13 @@ export function resolveProbeOptions(options: ProbeOptions = {}, probePaths?: rea
   };
 }
 
-function checkMilliseconds(problems: ConfigProblem[], setting: string, value: unknown, min: number, example: string): void {
+function checkMilliseconds(
+  problems: ConfigProblem[],
+  setting: string,
+  value: unknown,
+  min: number,
+  example: string,
+): void {
   if (value === undefined) return;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS) return;
   problems.push({
@@ -98,7 +104,8 @@ function isIndicator(value: unknown): value is HealthIndicatorFunction {
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `a${typeof value === 'object' ? 'n object' : ` ${typeof value}`}`;
 }

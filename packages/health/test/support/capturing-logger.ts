@@ -32,7 +32,9 @@ export class CapturingLogger implements LoggerService {
 
   /** The messages of one level, optionally of one context. */
   messages(level: LogLine['level'], context?: string): string[] {
-    return this.lines.filter((l) => l.level === level && (context === undefined || l.context === context)).map((l) => l.message);
+    return this.lines
+      .filter((l) => l.level === level && (context === undefined || l.context === context))
+      .map((l) => l.message);
   }
 
   private keep(level: LogLine['level'], message: unknown, rest: unknown[]): void {

@@ -55,14 +55,27 @@ export function formatRawRequest(request: RawRequest, keepAlive = false): Buffer
 }
 
 /** Sends a request (or raw bytes) on a new connection and resolves with the response once the server closes it. */
-export function rawRequest(port: number, request: RawRequest | Buffer | string, timeoutMs = 5000, address = '127.0.0.1'): Promise<RawResponse> {
-  const bytes = Buffer.isBuffer(request) ? request : typeof request === 'string' ? wireBytes(request) : formatRawRequest(request);
+export function rawRequest(
+  port: number,
+  request: RawRequest | Buffer | string,
+  timeoutMs = 5000,
+  address = '127.0.0.1',
+): Promise<RawResponse> {
+  const bytes = Buffer.isBuffer(request)
+    ? request
+    : typeof request === 'string'
+      ? wireBytes(request)
+      : formatRawRequest(request);
   return new Promise((resolve, reject) => {
     const socket = connect(port, address);
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete response within ${timeoutMs} ms; received: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+      reject(
+        new Error(
+          `no complete response within ${timeoutMs} ms; received: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`,
+        ),
+      );
     }, timeoutMs);
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {

@@ -60,7 +60,8 @@ export function answerFromApp(app: INestApplication, appCode: AppCode): void {
 /** Creates, configures and starts an app on a free port, as `main.ts` would. */
 export async function startApp(adapter: AdapterName, options: TestAppOptions = {}): Promise<TestApp> {
   const health = options.health ?? {};
-  const healthModule = 'module' in health ? (health as DynamicModule) : HealthModule.forRoot(health as HealthModuleOptions);
+  const healthModule =
+    'module' in health ? (health as DynamicModule) : HealthModule.forRoot(health as HealthModuleOptions);
 
   @Module({
     imports: [healthModule, ...(options.imports ?? [])],
@@ -86,5 +87,7 @@ export function createAdapter(adapter: AdapterName, http2 = false): ExpressAdapt
     if (http2) throw new Error('HTTP/2 runs on Fastify only');
     return new ExpressAdapter();
   }
-  return http2 ? (new FastifyAdapter({ http2: true }) as FastifyAdapter<never>) : (new FastifyAdapter() as FastifyAdapter<never>);
+  return http2
+    ? (new FastifyAdapter({ http2: true }) as FastifyAdapter<never>)
+    : (new FastifyAdapter() as FastifyAdapter<never>);
 }

@@ -7,13 +7,22 @@
  */
 import type { ConfigProblem } from '../../upgate-config.error.js';
 import { didYouMean } from '../../validate/did-you-mean.js';
-import { describeLocated, type LocatedEntry, type LocatedMap, type LocatedNode, type LocatedScalar } from './located-yaml.js';
+import {
+  describeLocated,
+  type LocatedEntry,
+  type LocatedMap,
+  type LocatedNode,
+  type LocatedScalar,
+} from './located-yaml.js';
 
 type Check = (node: LocatedNode) => string | undefined;
 
 /** Ruby's "stringish": Kamal accepts numbers and booleans where it documents a string. */
 export function isStringish(node: LocatedNode): node is LocatedScalar {
-  return node.kind === 'scalar' && (typeof node.value === 'string' || typeof node.value === 'number' || typeof node.value === 'boolean');
+  return (
+    node.kind === 'scalar' &&
+    (typeof node.value === 'string' || typeof node.value === 'number' || typeof node.value === 'boolean')
+  );
 }
 
 /** The string Kamal would pass on for a stringish scalar (its text as written). */
@@ -23,7 +32,12 @@ export function stringOf(node: LocatedScalar): string {
 
 /** A Ruby Integer: not a quoted number, not a float such as `3000.0`. */
 export function isInteger(node: LocatedNode): node is LocatedScalar & { value: number } {
-  return node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value) && !node.source.includes('.');
+  return (
+    node.kind === 'scalar' &&
+    typeof node.value === 'number' &&
+    Number.isInteger(node.value) &&
+    !node.source.includes('.')
+  );
 }
 
 const isBoolean = (node: LocatedNode): boolean => node.kind === 'scalar' && typeof node.value === 'boolean';
@@ -50,10 +64,13 @@ const port: Check = (node) => {
   return node.value >= 1 && node.value <= 65535 ? undefined : PORT_RANGE_MESSAGE;
 };
 
-const hostsList: Check = (node) => (node.kind === 'seq' ? undefined : 'must be a list of host names, e.g. [app.example.com, www.example.com]');
+const hostsList: Check = (node) =>
+  node.kind === 'seq' ? undefined : 'must be a list of host names, e.g. [app.example.com, www.example.com]';
 
 const ssl: Check = (node) =>
-  isBoolean(node) || node.kind === 'map' ? undefined : 'must be true, false, or a mapping with certificate_pem and private_key_pem';
+  isBoolean(node) || node.kind === 'map'
+    ? undefined
+    : 'must be true, false, or a mapping with certificate_pem and private_key_pem';
 
 /** The keys Kamal 2 documents under `proxy`, and what each must be. */
 export const PROXY_KEYS: Readonly<Record<string, Check>> = {
@@ -97,7 +114,12 @@ export function isErb(node: LocatedNode): boolean {
  * Checks one mapping against a table of keys: unknown keys (with a suggestion), keys written
  * twice, ERB templates, and each value's type. Returns the problems found.
  */
-export function checkMapping(map: LocatedMap, path: string, keys: Readonly<Record<string, Check>>, section: string): ConfigProblem[] {
+export function checkMapping(
+  map: LocatedMap,
+  path: string,
+  keys: Readonly<Record<string, Check>>,
+  section: string,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const known = Object.keys(keys);
   for (const entry of map.entries.values()) {
@@ -106,7 +128,11 @@ export function checkMapping(map: LocatedMap, path: string, keys: Readonly<Recor
     if (!check) {
       const suggestion = didYouMean(entry.key, known);
       const hint = suggestion ? `did you mean ${suggestion}?` : `Kamal knows ${known.join(', ')}`;
-      problems.push({ setting: settingAt(entry, key), value: '', message: `is not a Kamal ${section} setting (Kamal rejects unknown keys); ${hint}` });
+      problems.push({
+        setting: settingAt(entry, key),
+        value: '',
+        message: `is not a Kamal ${section} setting (Kamal rejects unknown keys); ${hint}`,
+      });
       continue;
     }
     problems.push(...checkEntry(entry, key, check));
@@ -127,7 +153,8 @@ function checkEntry(entry: LocatedEntry, key: string, check: Check): ConfigProbl
     problems.push({
       setting: settingAt(entry, key),
       value: describeLocated(entry.node),
-      message: 'is an ERB template, which Kamal renders when it deploys and upgate cannot; write the value itself (per destination: in config/deploy.<destination>.yml)',
+      message:
+        'is an ERB template, which Kamal renders when it deploys and upgate cannot; write the value itself (per destination: in config/deploy.<destination>.yml)',
     });
     return problems;
   }

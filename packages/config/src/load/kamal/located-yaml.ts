@@ -3,7 +3,16 @@
  * duplicate keys wins), turned into a tree that remembers the file and line of every value, so
  * that a problem or a mismatch can point at the line to change.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import type { ConfigProblem } from '../../upgate-config.error.js';
 
 interface LocatedBase {
@@ -83,7 +92,11 @@ export function parseLocatedYaml(text: string, file: string): ParsedYamlFile {
       if (seen.has(line)) continue;
       seen.add(line);
       const erbHint = text.includes('<%') ? ' (the file uses ERB, which upgate does not evaluate)' : '';
-      problems.push({ setting: `${file}:${line}`, value: '', message: `YAML syntax error: ${error.message}${erbHint}` });
+      problems.push({
+        setting: `${file}:${line}`,
+        value: '',
+        message: `YAML syntax error: ${error.message}${erbHint}`,
+      });
     }
     return { root: undefined, problems };
   }
@@ -104,22 +117,38 @@ function convert(
   if (node === null) return { kind: 'scalar', value: null, source: '', file, line: fallbackLine };
   const line = node.range ? lineOf(node.range[0]) : fallbackLine;
   if (depth > MAX_DEPTH) {
-    problems.push({ setting: `${file}:${line}`, value: '', message: 'nests aliases too deep (an alias inside its own anchor?)' });
+    problems.push({
+      setting: `${file}:${line}`,
+      value: '',
+      message: 'nests aliases too deep (an alias inside its own anchor?)',
+    });
     return { kind: 'scalar', value: null, source: '', file, line };
   }
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) {
-      problems.push({ setting: `${file}:${line}`, value: `*${node.source}`, message: 'is an alias to an unknown anchor' });
+      problems.push({
+        setting: `${file}:${line}`,
+        value: `*${node.source}`,
+        message: 'is an alias to an unknown anchor',
+      });
       return { kind: 'scalar', value: null, source: '', file, line };
     }
     return convert(doc, target, file, lineOf, depth + 1, problems, line);
   }
   if (isScalar(node)) {
-    return { kind: 'scalar', value: node.value, source: node.source === undefined ? String(node.value) : String(node.source), file, line };
+    return {
+      kind: 'scalar',
+      value: node.value,
+      source: node.source === undefined ? String(node.value) : String(node.source),
+      file,
+      line,
+    };
   }
   if (isSeq(node)) {
-    const items = node.items.map((item) => convert(doc, item as YamlNode | null, file, lineOf, depth + 1, problems, line));
+    const items = node.items.map((item) =>
+      convert(doc, item as YamlNode | null, file, lineOf, depth + 1, problems, line),
+    );
     return { kind: 'seq', items, file, line };
   }
   if (isMap(node)) {
@@ -142,7 +171,13 @@ function convert(
       const lines = occurrences.get(key) ?? [];
       lines.push(keyLine);
       occurrences.set(key, lines);
-      explicit.set(key, { key, line: keyLine, file, node: value, ...(lines.length > 1 ? { duplicateLines: [...lines] } : {}) });
+      explicit.set(key, {
+        key,
+        line: keyLine,
+        file,
+        node: value,
+        ...(lines.length > 1 ? { duplicateLines: [...lines] } : {}),
+      });
     }
     const entries = new Map<string, LocatedEntry>();
     for (const [key, entry] of explicit) entries.set(key, entry);

@@ -6,7 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
 import { UpgateConfigError, type ConfigProblem } from '../../upgate-config.error.js';
-import { KAMAL_PROXY_DEFAULTS, type KamalDeployConfig, type KamalLocation, type KamalProxyConfig } from './kamal-deploy-config.js';
+import {
+  KAMAL_PROXY_DEFAULTS,
+  type KamalDeployConfig,
+  type KamalLocation,
+  type KamalProxyConfig,
+} from './kamal-deploy-config.js';
 import {
   checkMapping,
   HEALTHCHECK_KEYS,
@@ -18,7 +23,14 @@ import {
   SSL_KEYS,
   stringOf,
 } from './kamal-proxy-schema.js';
-import { deepMerge, describeLocated, parseLocatedYaml, type LocatedEntry, type LocatedMap, type LocatedNode } from './located-yaml.js';
+import {
+  deepMerge,
+  describeLocated,
+  parseLocatedYaml,
+  type LocatedEntry,
+  type LocatedMap,
+  type LocatedNode,
+} from './located-yaml.js';
 
 export interface ReadKamalDeployFileOptions {
   /**
@@ -86,14 +98,22 @@ export function readKamalDeployFile(file: string, options: ReadKamalDeployFileOp
       text = readFileSync(absolute, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      problems.push({ setting: name, value: '', message: unreadable(code, index === 0, files[0] as string, destination, cwd) });
+      problems.push({
+        setting: name,
+        value: '',
+        message: unreadable(code, index === 0, files[0] as string, destination, cwd),
+      });
       return;
     }
     const parsed = parseLocatedYaml(text, name);
     problems.push(...parsed.problems);
     if (parsed.problems.length > 0) return;
     if (parsed.root === undefined || (parsed.root.kind === 'scalar' && parsed.root.value === null)) {
-      problems.push({ setting: name, value: '', message: 'is empty; Kamal needs a mapping of settings (service, image, servers, proxy, ...)' });
+      problems.push({
+        setting: name,
+        value: '',
+        message: 'is empty; Kamal needs a mapping of settings (service, image, servers, proxy, ...)',
+      });
       return;
     }
     if (parsed.root.kind !== 'map') {
@@ -113,7 +133,13 @@ export function readKamalDeployFile(file: string, options: ReadKamalDeployFileOp
   return config;
 }
 
-function unreadable(code: string | undefined, isBase: boolean, baseFile: string, destination: string | undefined, cwd: string): string {
+function unreadable(
+  code: string | undefined,
+  isBase: boolean,
+  baseFile: string,
+  destination: string | undefined,
+  cwd: string,
+): string {
   if (code === 'ENOENT') {
     return isBase
       ? `is not there (looked in ${cwd}); give the path of Kamal's deploy file, e.g. "config/deploy.yml"`
@@ -123,7 +149,12 @@ function unreadable(code: string | undefined, isBase: boolean, baseFile: string,
   return `cannot be read (${code ?? 'unknown error'})`;
 }
 
-function interpret(root: LocatedMap, files: readonly string[], destination: string | undefined, problems: ConfigProblem[]): KamalDeployConfig {
+function interpret(
+  root: LocatedMap,
+  files: readonly string[],
+  destination: string | undefined,
+  problems: ConfigProblem[],
+): KamalDeployConfig {
   const locations = new Map<string, KamalLocation>();
   record(locations, root, '');
 
@@ -131,7 +162,11 @@ function interpret(root: LocatedMap, files: readonly string[], destination: stri
   let serviceName: string | undefined;
   if (service) {
     if (!isStringish(service.node) || isErb(service.node)) {
-      problems.push({ setting: settingAt(service, 'service'), value: describeLocated(service.node), message: 'must be a service name such as "myapp"' });
+      problems.push({
+        setting: settingAt(service, 'service'),
+        value: describeLocated(service.node),
+        message: 'must be a service name such as "myapp"',
+      });
     } else if (!/^[a-z0-9_-]+$/i.test(stringOf(service.node))) {
       problems.push({
         setting: settingAt(service, 'service'),
@@ -147,7 +182,12 @@ function interpret(root: LocatedMap, files: readonly string[], destination: stri
   let primaryRole = 'web';
   if (primary) {
     if (isStringish(primary.node) && !isErb(primary.node)) primaryRole = stringOf(primary.node);
-    else problems.push({ setting: settingAt(primary, 'primary_role'), value: describeLocated(primary.node), message: 'must be a role name such as "web"' });
+    else
+      problems.push({
+        setting: settingAt(primary, 'primary_role'),
+        value: describeLocated(primary.node),
+        message: 'must be a role name such as "web"',
+      });
   }
 
   const rootProxy = root.entries.get('proxy');
@@ -160,7 +200,8 @@ function interpret(root: LocatedMap, files: readonly string[], destination: stri
       problems.push({
         setting: settingAt(rootProxy, 'proxy'),
         value: describeLocated(rootProxy.node),
-        message: 'must be a mapping of proxy settings (host, app_port, healthcheck, ...); to turn the proxy off, set proxy: false on the role',
+        message:
+          'must be a mapping of proxy settings (host, app_port, healthcheck, ...); to turn the proxy off, set proxy: false on the role',
       });
     }
   }
@@ -170,7 +211,12 @@ function interpret(root: LocatedMap, files: readonly string[], destination: stri
   if (role.map) {
     effective = deepMerge(rootMap, role.map) as LocatedMap;
     const [host, hosts] = [effective.entries.get('host'), effective.entries.get('hosts')];
-    if (host && hosts && !(rootMap?.entries.has('host') && rootMap.entries.has('hosts')) && !(role.map.entries.has('host') && role.map.entries.has('hosts'))) {
+    if (
+      host &&
+      hosts &&
+      !(rootMap?.entries.has('host') && rootMap.entries.has('hosts')) &&
+      !(role.map.entries.has('host') && role.map.entries.has('hosts'))
+    ) {
       problems.push(bothHostAndHosts(host, hosts, 'proxy'));
     }
   }
@@ -189,7 +235,11 @@ function interpret(root: LocatedMap, files: readonly string[], destination: stri
 }
 
 /** The primary role's own `proxy` (Kamal::Configuration::Role#initialize_specialized_proxy). */
-function roleProxy(root: LocatedMap, primaryRole: string, problems: ConfigProblem[]): { enabled: boolean; map?: LocatedMap } {
+function roleProxy(
+  root: LocatedMap,
+  primaryRole: string,
+  problems: ConfigProblem[],
+): { enabled: boolean; map?: LocatedMap } {
   const servers = root.entries.get('servers');
   if (!servers || servers.node.kind !== 'map') return { enabled: true };
   const role = servers.node.entries.get(primaryRole);
@@ -203,7 +253,11 @@ function roleProxy(root: LocatedMap, primaryRole: string, problems: ConfigProble
     problems.push(...checkProxy(node, key));
     return { enabled: true, map: node };
   }
-  problems.push({ setting: settingAt(entry, key), value: describeLocated(node), message: 'must be true, false, or a mapping of proxy settings' });
+  problems.push({
+    setting: settingAt(entry, key),
+    value: describeLocated(node),
+    message: 'must be true, false, or a mapping of proxy settings',
+  });
   return { enabled: true };
 }
 
@@ -219,15 +273,21 @@ function checkProxy(map: LocatedMap, path: string): ConfigProblem[] {
         problems.push({
           setting: settingAt(item, `${path}.hosts[${index}]`),
           value: describeLocated(item),
-          message: 'is an ERB template, which Kamal renders when it deploys and upgate cannot; write the value itself (per destination: in config/deploy.<destination>.yml)',
+          message:
+            'is an ERB template, which Kamal renders when it deploys and upgate cannot; write the value itself (per destination: in config/deploy.<destination>.yml)',
         });
       } else if (!isStringish(item)) {
-        problems.push({ setting: settingAt(item, `${path}.hosts[${index}]`), value: describeLocated(item), message: 'must be a host name such as app.example.com' });
+        problems.push({
+          setting: settingAt(item, `${path}.hosts[${index}]`),
+          value: describeLocated(item),
+          message: 'must be a host name such as app.example.com',
+        });
       }
     });
   }
   const ssl = map.entries.get('ssl');
-  const sslOn = ssl !== undefined && (ssl.node.kind === 'map' || (ssl.node.kind === 'scalar' && ssl.node.value === true));
+  const sslOn =
+    ssl !== undefined && (ssl.node.kind === 'map' || (ssl.node.kind === 'scalar' && ssl.node.value === true));
   if (sslOn && !hasValue(host) && !hasValue(hosts)) {
     problems.push({
       setting: settingAt(ssl, `${path}.ssl`),
@@ -240,12 +300,19 @@ function checkProxy(map: LocatedMap, path: string): ConfigProblem[] {
     const cert = ssl.node.entries.get('certificate_pem');
     const key = ssl.node.entries.get('private_key_pem');
     if (hasValue(cert) !== hasValue(key)) {
-      const [given, missing] = hasValue(cert) ? ['certificate_pem', 'private_key_pem'] : ['private_key_pem', 'certificate_pem'];
-      problems.push({ setting: settingAt(ssl, `${path}.ssl`), value: '', message: `has ${given} without ${missing}; Kamal needs both` });
+      const [given, missing] = hasValue(cert)
+        ? ['certificate_pem', 'private_key_pem']
+        : ['private_key_pem', 'certificate_pem'];
+      problems.push({
+        setting: settingAt(ssl, `${path}.ssl`),
+        value: '',
+        message: `has ${given} without ${missing}; Kamal needs both`,
+      });
     }
   }
   const healthcheck = map.entries.get('healthcheck');
-  if (healthcheck?.node.kind === 'map') problems.push(...checkMapping(healthcheck.node, `${path}.healthcheck`, HEALTHCHECK_KEYS, 'healthcheck'));
+  if (healthcheck?.node.kind === 'map')
+    problems.push(...checkMapping(healthcheck.node, `${path}.healthcheck`, HEALTHCHECK_KEYS, 'healthcheck'));
   return problems;
 }
 
@@ -273,16 +340,22 @@ function readProxy(map: LocatedMap | undefined, enabled: boolean): KamalProxyCon
   const hostNode = get('host');
   let hosts: string[] = [];
   if (hostsNode?.kind === 'seq') hosts = hostsNode.items.filter(isStringish).map((item) => stringOf(item).trim());
-  else if (hostNode && isStringish(hostNode)) hosts = stringOf(hostNode).split(',').map((h) => h.trim());
+  else if (hostNode && isStringish(hostNode))
+    hosts = stringOf(hostNode)
+      .split(',')
+      .map((h) => h.trim());
 
   const appPortNode = get('app_port');
   const sslNode = get('ssl');
-  const ssl = sslNode !== undefined && (sslNode.kind === 'map' || (sslNode.kind === 'scalar' && sslNode.value === true));
+  const ssl =
+    sslNode !== undefined && (sslNode.kind === 'map' || (sslNode.kind === 'scalar' && sslNode.value === true));
   const forwardNode = get('forward_headers');
-  const forwardHeaders = forwardNode?.kind === 'scalar' && typeof forwardNode.value === 'boolean' ? forwardNode.value : !ssl;
+  const forwardHeaders =
+    forwardNode?.kind === 'scalar' && typeof forwardNode.value === 'boolean' ? forwardNode.value : !ssl;
 
   const healthcheck = get('healthcheck');
-  const hc = (key: string): LocatedNode | undefined => (healthcheck?.kind === 'map' ? healthcheck.entries.get(key)?.node : undefined);
+  const hc = (key: string): LocatedNode | undefined =>
+    healthcheck?.kind === 'map' ? healthcheck.entries.get(key)?.node : undefined;
   const pathNode = hc('path');
   const intervalNode = hc('interval');
   const timeoutNode = hc('timeout');
