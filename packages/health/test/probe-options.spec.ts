@@ -9,7 +9,12 @@ import {
 describe('probe options', () => {
   it('applies the documented defaults', () => {
     const resolved = resolveProbeOptions({});
-    expect(resolved).toEqual({ probes: new Map(), ...PROBE_OPTION_DEFAULTS });
+    expect(resolved).toEqual({
+      probes: new Map(),
+      readinessPaths: new Set(),
+      startupPath: undefined,
+      ...PROBE_OPTION_DEFAULTS,
+    });
     expect(PROBE_OPTION_DEFAULTS).toEqual({
       probeTimeoutMs: 3000,
       probeCacheMs: 0,
