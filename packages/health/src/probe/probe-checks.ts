@@ -51,7 +51,9 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
     const { readinessPaths, startupPath } = options;
     for (const path of readinessPaths) this.answers.set(path, { reply: () => this.readinessReply(path) });
     if (startupPath !== undefined) this.answers.set(startupPath, { reply: () => this.startupReply() });
-    for (const [path, checks] of this.checks) if (!this.answers.has(path)) this.answers.set(path, checks);
+    for (const path of this.checks.keys()) {
+      if (!this.answers.has(path)) this.answers.set(path, { reply: () => this.checksReply(path) });
+    }
   }
 
   /** The answer of `path`, or undefined when it is liveness without checks. */
@@ -135,6 +137,10 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
       }
       return this.notReadyReply;
     }
+    return this.checksReply(path);
+  }
+
+  private checksReply(path: string): Reply {
     return this.checks.get(path)?.reply() ?? this.replies.live;
   }
 }
