@@ -17,6 +17,7 @@ export async function requireTestDatabase(url: string = TEST_DATABASE_URL): Prom
   } catch (error) {
     throw new Error(
       `the demo's tests need PostgreSQL at ${url.replace(/:[^:@/]*@/, '@')} (${(error as Error).message}); start it with \`bash scripts/postgres-ci.sh\` as root (what CI does), or set TEST_DATABASE_URL`,
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => undefined);

@@ -122,7 +122,9 @@ export class ThrowawayPostgres {
       await run(file, args, { ...(this.user ?? {}), cwd: this.dir, timeout: 60_000 });
     } catch (error) {
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-      throw new Error(`${file} ${args.join(' ')} failed: ${(error as Error).message}\n${stdout ?? ''}${stderr ?? ''}`);
+      throw new Error(`${file} ${args.join(' ')} failed: ${(error as Error).message}\n${stdout ?? ''}${stderr ?? ''}`, {
+        cause: error,
+      });
     }
   }
 }
