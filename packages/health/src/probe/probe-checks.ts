@@ -61,11 +61,6 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
     return this.answers.get(path);
   }
 
-  /** Whether the app has started: its server listens and the startup checks have passed. */
-  get hasStarted(): boolean {
-    return this.started;
-  }
-
   /**
    * Start-up ends when the HTTP server listens: `app.listen()` (whose promise resolves right after
    * the server's 'listening' event, which we hear first, having subscribed before it), or a test
