@@ -16,7 +16,16 @@ const problemsOf = (text: string): string[] => validateKamalConfig(parseAsKamal(
 describe("the demo's config/deploy.yml, as Kamal 2 validates it", () => {
   it('uses the sections Kamal requires and the ones the demo needs', () => {
     const config = parseAsKamal(TEXT) as Record<string, unknown>;
-    expect(Object.keys(config)).toEqual(['service', 'image', 'servers', 'proxy', 'registry', 'builder', 'env']);
+    expect(Object.keys(config)).toEqual([
+      'service',
+      'image',
+      'servers',
+      'proxy',
+      'registry',
+      'builder',
+      'env',
+      'accessories',
+    ]);
     expect(Object.keys(config['proxy'] as object)).toEqual(['hosts', 'app_port', 'ssl', 'healthcheck']);
     // The anchor gives the build the same port as kamal-proxy (a YAML alias, resolved as Psych does).
     expect((config['builder'] as { args: unknown }).args).toEqual({
@@ -26,6 +35,49 @@ describe("the demo's config/deploy.yml, as Kamal 2 validates it", () => {
 
   it('has only keys Kamal knows, each of the type Kamal expects', () => {
     expect(problemsOf(TEXT)).toEqual([]);
+  });
+
+  it('runs the database as the accessory db, on keys Kamal knows, its password and the app’s URL from secrets', () => {
+    const config = parseAsKamal(TEXT) as {
+      accessories: Record<string, Record<string, unknown>>;
+      env: { secret: unknown };
+      servers: { web: string[] };
+    };
+    const db = config.accessories['db'] ?? {};
+    // The keys of an accessory in Kamal 2.12 (lib/kamal/configuration/docs/accessory.yml).
+    const accessoryKeys = [
+      'service',
+      'image',
+      'registry',
+      'host',
+      'hosts',
+      'role',
+      'roles',
+      'tag',
+      'tags',
+      'cmd',
+      'port',
+      'labels',
+      'options',
+      'env',
+      'files',
+      'directories',
+      'volumes',
+      'network',
+      'proxy',
+    ];
+    expect(Object.keys(db).filter((key) => !accessoryKeys.includes(key))).toEqual([]);
+    expect(db['image']).toMatch(/^postgres:15\b/);
+    expect([db['host']]).toEqual(config.servers.web);
+    expect(db['env']).toEqual({
+      clear: { POSTGRES_USER: 'upgate', POSTGRES_DB: 'upgate_demo' },
+      secret: ['POSTGRES_PASSWORD'],
+    });
+    expect(config.env.secret).toEqual(['DATABASE_URL']);
+    const secrets = readFileSync(join(DEMO_ROOT, '.kamal', 'secrets'), 'utf8');
+    expect(secrets).toMatch(/^POSTGRES_PASSWORD=\$POSTGRES_PASSWORD$/m);
+    // Kamal names the accessory's container <service>-db, its name on the kamal network.
+    expect(secrets).toMatch(/^DATABASE_URL=postgres:\/\/upgate:\$POSTGRES_PASSWORD@upgate-demo-db:5432\/upgate_demo$/m);
   });
 
   it('takes the registry password from a secret, not from the file', () => {

@@ -16,6 +16,7 @@ import {
   spawnDemo,
   withAppPort,
 } from './support/demo-process.js';
+import { resetCatalogue } from './support/test-database.js';
 
 afterAll(cleanUp);
 
@@ -29,6 +30,8 @@ describe('the demo deployed with Kamal: production settings from config/deploy.y
   let lineOf: (key: string) => number | undefined;
 
   beforeAll(async () => {
+    // The catalogue the tests below expect: the three seeded items, ids from 1.
+    await resetCatalogue();
     port = await freePort();
     deployFile = deployCopy(withAppPort(port));
     const deploy = readKamalDeployFile(deployFile);
@@ -53,13 +56,13 @@ describe('the demo deployed with Kamal: production settings from config/deploy.y
       `allowed hosts: ${publicHost}, ${adminHost} (from ${deployFile}:${lineOf('proxy.hosts')} proxy.hosts)`,
     );
     expect(output).toContain(
-      `probe paths: /up (liveness, no checks; from ${deployFile}:${lineOf('proxy.healthcheck.path')} proxy.healthcheck.path), /ready (readiness: heap under 512 MiB, disk under 95% used)`,
+      `probe paths: /up (liveness, no checks; from ${deployFile}:${lineOf('proxy.healthcheck.path')} proxy.healthcheck.path), /ready (readiness: heap under 512 MiB, disk under 95% used, PostgreSQL answering; 503 in maintenance), /startup (startup: the catalogue's table is there)`,
     );
     expect(output).toContain(`port: ${port} (from ${deployFile}:${lineOf('proxy.app_port')} proxy.app_port)`);
     expect(output).toContain(`admin API: /admin/stats on ${adminHost} only`);
   });
 
-  it('answers the readiness probe, with its memory and disk checks, whatever the Host', async () => {
+  it('answers the readiness probe, with its memory, disk and database checks, whatever the Host', async () => {
     const ready = await get(port, '/ready', { host: `${CONTAINER_ID}:${port}` });
     expect(ready).toMatchObject({ status: 200, body: '{"status":"ok"}' });
     expect(ready.headers['cache-control']).toBe('no-store');

@@ -18,7 +18,7 @@ import type {
 import { HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, HOST_MATCHER } from './health.constants.js';
 import { HostGuard } from './host.guard.js';
 import { HostMatcherRegistry } from './host-matcher-registry.js';
-import { probeProviders } from './probe/index.js';
+import { probeProviders, Readiness } from './probe/index.js';
 import { DEFAULT_REJECT_LOG_WINDOW_MS, RejectionLog } from './rejection-log.js';
 import { resolveHealthSettings } from './resolve-health-settings.js';
 
@@ -89,8 +89,10 @@ function sharedProviders(): Provider[] {
   ];
 }
 
-/** What `HostGuard` needs wherever it is used, and the tokens other code may inject. */
-function exportedTokens(): (symbol | typeof RejectionLog | typeof HostMatcherRegistry | typeof HostGuard)[] {
+/** What `HostGuard` needs wherever it is used, and what other code may inject (`Readiness`, the tokens). */
+function exportedTokens(): (
+  symbol | typeof RejectionLog | typeof HostMatcherRegistry | typeof HostGuard | typeof Readiness
+)[] {
   return [
     HEALTH_MODULE_OPTIONS,
     HEALTH_SETTINGS,
@@ -99,6 +101,7 @@ function exportedTokens(): (symbol | typeof RejectionLog | typeof HostMatcherReg
     RejectionLog,
     HostMatcherRegistry,
     HostGuard,
+    Readiness,
   ];
 }
 

@@ -4,7 +4,8 @@ export type {
   HealthModuleOptions,
   HealthOptionsFactory,
 } from './health-module-options.interface.js';
-export type { ProbeDetails, ProbeOptions } from './probe/index.js';
+export type { OnShutdownBegin, ProbeDetails, ProbeOptions } from './probe/index.js';
+export { Readiness } from './probe/index.js';
 export { getHostMatcherToken, getOptionsToken, getSettingsToken } from './health.constants.js';
 export { HostGuard } from './host.guard.js';
 export { AllowHosts } from './allow-hosts.decorator.js';

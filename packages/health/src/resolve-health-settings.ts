@@ -51,6 +51,8 @@ const HEALTH_OPTION_KEYS = [
   'environment',
   'port',
   'probes',
+  'readinessPaths',
+  'startupPath',
   'probeTimeoutMs',
   'probeCacheMs',
   'probeDetails',

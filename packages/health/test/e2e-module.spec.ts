@@ -193,7 +193,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
         '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
         '  - allowedHost: is not a HealthModule option; did you mean allowedHosts?',
         '  - probeTimeout: is not a HealthModule option; did you mean probeTimeoutMs?',
-        '  - colour: is not a HealthModule option; the options are allowedHosts, probePaths, trustProxy, rejectStatus, environment, port, probes, probeTimeoutMs, probeCacheMs, probeDetails, shutdownDelayMs, rejectLogWindowMs, logger',
+        '  - colour: is not a HealthModule option; the options are allowedHosts, probePaths, trustProxy, rejectStatus, environment, port, probes, readinessPaths, startupPath, probeTimeoutMs, probeCacheMs, probeDetails, shutdownDelayMs, rejectLogWindowMs, logger',
       ].join('\n'),
     );
   });

@@ -93,12 +93,15 @@ describe.each(ADAPTERS)('probe checks on %s', (adapter) => {
     );
   });
 
-  it('answers a hung check 503 at the deadline, and the next probe starts a new run', async () => {
+  it('answers a hung check 503 at the deadline; the next probe gets it at once, and a new run starts only once the late one settled', async () => {
     const deadline = 200;
     let calls = 0;
+    let settle!: () => void;
     const counted = () => {
       calls += 1;
-      return hung();
+      return new Promise<{ database: { status: 'up' } }>((resolve) => {
+        settle = () => resolve({ database: { status: 'up' } });
+      });
     };
     running = await startApp(adapter, { probes: { '/up': [counted] }, probeTimeoutMs: deadline, probeDetails: 'full' });
     const reply = await get(running.port, '/up');
@@ -108,7 +111,14 @@ describe.each(ADAPTERS)('probe checks on %s', (adapter) => {
     expect(reply.ms).toBeLessThan(2 * deadline);
     const again = await get(running.port, '/up');
     expect(again.status).toBe(503);
+    expect(again.body).toBe(reply.body);
+    expect(again.ms).toBeLessThan(deadline);
+    expect(calls).toBe(1);
+    settle();
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = await get(running.port, '/up');
     expect(calls).toBe(2);
+    expect(after.status).toBe(503);
   });
 
   it('keeps serving other requests while a check hangs: the event loop stays free', async () => {

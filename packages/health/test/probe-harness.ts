@@ -10,6 +10,7 @@ import {
   Injectable,
   type INestApplication,
   Module,
+  type Provider,
   Query,
   Res,
 } from '@nestjs/common';
@@ -51,6 +52,8 @@ export interface AppCase extends ProbeOptions {
   probePaths?: string[];
   /** A provider of the app that takes this long to release its resources at shutdown. */
   releaseMs?: number;
+  /** More providers of the app's root module. */
+  providers?: Provider[];
 }
 
 const RELEASE_MS = Symbol('release-ms');
@@ -75,20 +78,29 @@ export interface RunningApp {
   server: Server;
 }
 
-/** A NestJS app with the health module, listening on a free port of 127.0.0.1. */
-export async function startApp(adapter: AdapterName, options: AppCase = {}): Promise<RunningApp> {
+/** A NestJS app with the health module, created but neither initialised nor listening. */
+export async function createApp(adapter: AdapterName, options: AppCase = {}): Promise<INestApplication> {
   @Module({})
   class AppModule {}
-  const { releaseMs = 0, ...healthOptions } = options;
+  const { releaseMs = 0, providers = [], ...healthOptions } = options;
   const root: DynamicModule = {
     module: AppModule,
     imports: [healthModule(healthOptions)],
     controllers: [DemoController],
-    providers: [{ provide: RELEASE_MS, useValue: releaseMs }, SlowResource],
+    providers: [{ provide: RELEASE_MS, useValue: releaseMs }, SlowResource, ...providers],
   };
-  const app = await NestFactory.create(root, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+  return NestFactory.create(root, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
     logger: false,
   });
+}
+
+/** A NestJS app with the health module, listening on a free port of 127.0.0.1. */
+export async function startApp(adapter: AdapterName, options: AppCase = {}): Promise<RunningApp> {
+  return listen(await createApp(adapter, options));
+}
+
+/** `app.listen()` on a free port of 127.0.0.1. */
+export async function listen(app: INestApplication): Promise<RunningApp> {
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer() as Server;
   const address = server.address();
@@ -148,8 +160,15 @@ export class RawConnection {
     });
   }
 
-  send(path: string, method = 'GET'): void {
-    this.socket.write(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  /** A connection over a socket of the test's own (one end of a pair handed to a server). */
+  static over(socket: Socket): RawConnection {
+    return new RawConnection(socket);
+  }
+
+  /** One request; `headers` are whole header lines after Host (`User-Agent: kamal-proxy`). */
+  send(path: string, method = 'GET', host = 'localhost', headers: readonly string[] = []): void {
+    const lines = [`${method} ${path} HTTP/1.1`, `Host: ${host}`, ...headers];
+    this.socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   }
 
   /** The next response on the connection (status line, headers, Content-Length body). */

@@ -9,7 +9,12 @@ import {
 describe('probe options', () => {
   it('applies the documented defaults', () => {
     const resolved = resolveProbeOptions({});
-    expect(resolved).toEqual({ probes: new Map(), ...PROBE_OPTION_DEFAULTS });
+    expect(resolved).toEqual({
+      probes: new Map(),
+      readinessPaths: new Set(),
+      startupPath: undefined,
+      ...PROBE_OPTION_DEFAULTS,
+    });
     expect(PROBE_OPTION_DEFAULTS).toEqual({
       probeTimeoutMs: 3000,
       probeCacheMs: 0,
@@ -73,6 +78,62 @@ describe('probe options', () => {
         value: 'an array of 1',
         message:
           "is not a map of probe paths to health indicators; write e.g. { '/up': [], '/ready': [() => db.pingCheck('database')] }",
+      },
+    ]);
+  });
+
+  it('makes the paths with checks the readiness paths, the startup path excepted, unless readinessPaths is given', () => {
+    const ping = () => ({ database: { status: 'up' as const } });
+    const inferred = resolveProbeOptions({
+      probes: { '/up': [], '/ready': [ping], '/startup': [ping] },
+      startupPath: '/startup',
+    });
+    expect(inferred.readinessPaths).toEqual(new Set(['/ready']));
+    expect(inferred.startupPath).toBe('/startup');
+    const given = resolveProbeOptions({ probes: { '/up': [ping] }, readinessPaths: ['/ready'] });
+    expect(given.readinessPaths).toEqual(new Set(['/ready']));
+  });
+
+  it('names bad readiness and startup paths, with the fix', () => {
+    const paths = ['/up', '/ready', '/startup'];
+    expect(
+      probeOptionProblems(
+        { readinessPaths: ['/ready', '/live', 7, '/startup'], startupPath: '/startup' } as unknown as ProbeOptions,
+        paths,
+      ),
+    ).toEqual([
+      {
+        setting: 'readinessPaths[1]',
+        value: '"/live"',
+        message:
+          "is not one of the probe paths ('/up', '/ready', '/startup'), so it would never be answered as readiness; add it to the probe paths",
+      },
+      {
+        setting: 'readinessPaths[2]',
+        value: '7',
+        message: "is not a path; write one of the probe paths, e.g. '/ready'",
+      },
+      {
+        setting: 'readinessPaths[3]',
+        value: '"/startup"',
+        message:
+          'is the startup path too, which answers 200 for good once the app has started; give readiness a path of its own',
+      },
+    ]);
+    expect(probeOptionProblems({ startupPath: '/started', readinessPaths: '/ready' } as never, paths)).toEqual([
+      {
+        setting: 'startupPath',
+        value: '"/started"',
+        message:
+          "is not one of the probe paths ('/up', '/ready', '/startup'), so it would never be answered; add it to the probe paths",
+      },
+      { setting: 'readinessPaths', value: '"/ready"', message: "is not a list of probe paths; write e.g. ['/ready']" },
+    ]);
+    expect(probeOptionProblems({ startupPath: true } as never, paths)).toEqual([
+      {
+        setting: 'startupPath',
+        value: 'true',
+        message: "is not a path; write one of the probe paths, e.g. '/startup'",
       },
     ]);
   });

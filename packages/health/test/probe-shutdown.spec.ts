@@ -1,5 +1,50 @@
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { OnShutdownBegin } from '../src/index.js';
 import { ADAPTERS, type RunningApp, RawConnection, get, startApp } from './probe-harness.js';
+
+/** A container id and port as kamal-proxy puts them in Host. */
+const KAMAL_TARGET = '7c7168a662c1:3000';
+
+/** What happened when, in an app's shutdown, as its providers saw it. */
+const events: { what: string; at: number }[] = [];
+
+@Injectable()
+class WatchesShutdown implements OnShutdownBegin, OnModuleDestroy {
+  static hookMs = 0;
+  async onShutdownBegin(): Promise<void> {
+    events.push({ what: 'onShutdownBegin', at: performance.now() });
+    await sleep(WatchesShutdown.hookMs);
+    events.push({ what: 'onShutdownBegin done', at: performance.now() });
+  }
+  onModuleDestroy(): void {
+    events.push({ what: 'onModuleDestroy', at: performance.now() });
+  }
+}
+
+@Injectable()
+class FailsAtShutdown implements OnShutdownBegin {
+  onShutdownBegin(): void {
+    throw new Error('queue consumer already gone');
+  }
+}
+
+/** Resolves with the error code of a new TCP connection to the port, or 'connected'. */
+function connectOutcome(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
 
 describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter) => {
   let running: RunningApp | undefined;
@@ -130,5 +175,86 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
       release();
     }
     await closed;
+  });
+
+  describe.each([0, 400])('shutdownDelayMs %i', (delay) => {
+    it('closes an idle keep-alive connection held open like kamal-proxy’s, once the delay is over, and does not wait for its idle timeout', async () => {
+      running = await startApp(adapter, { shutdownDelayMs: delay });
+      const { app, port } = running;
+      // kamal-proxy's connection: its health check, then a proxied request, then idle for good
+      // (kamal-proxy sets no idle timeout of its own).
+      const held = await connection(port);
+      held.send('/up', 'GET', KAMAL_TARGET, ['User-Agent: kamal-proxy']);
+      expect((await held.response()).headers['connection']).toBe('keep-alive');
+      held.send('/hello', 'GET', 'localhost', ['X-Forwarded-For: 203.0.113.9']);
+      const hello = await held.response();
+      expect(hello.body).toBe('hello');
+      expect(hello.headers['connection']).toBe('keep-alive');
+
+      const closeStarted = performance.now();
+      const closed = app.close().then(() => performance.now());
+      await held.closedByServer();
+      const heldClosedAt = performance.now();
+      expect(heldClosedAt - closeStarted).toBeGreaterThanOrEqual(delay);
+      // Neither Express's 5 s nor Fastify's 72 s keep-alive timeout.
+      expect(heldClosedAt - closeStarted).toBeLessThan(delay + 2000);
+      expect((await closed) - heldClosedAt).toBeLessThan(1000);
+    });
+  });
+
+  it('with shutdownDelayMs 0 refuses a new connection once shutdown begins, while an in-flight request still finishes', async () => {
+    running = await startApp(adapter, { shutdownDelayMs: 0 });
+    const { app, port, server } = running;
+    const busy = await connection(port);
+    busy.send('/slow?ms=600');
+    const slowReply = busy.response();
+    await sleep(50);
+    const closed = app.close();
+    // The listening socket goes as soon as Nest closes the server, right after the hooks.
+    await until(() => !server.listening);
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
+    const slow = await slowReply;
+    expect(slow.status).toBe(200);
+    expect(slow.body).toBe('slow done');
+    await closed;
+  });
+
+  it('with shutdownDelayMs > 0 answers a new connection during the delay: probes 503, the app as usual', async () => {
+    const delay = 600;
+    running = await startApp(adapter, { shutdownDelayMs: delay });
+    const { app, port, server } = running;
+    const closeStarted = performance.now();
+    const closed = app.close();
+    await sleep(50);
+    const fresh = await connection(port);
+    fresh.send('/hello');
+    const hello = await fresh.response();
+    expect(hello.status).toBe(200);
+    expect(hello.headers['connection']).toBe('keep-alive');
+    fresh.send('/up', 'GET', KAMAL_TARGET);
+    const probe = await fresh.response();
+    expect(probe.status).toBe(503);
+    expect(probe.body).toBe('{"status":"shutting_down"}');
+    expect(probe.headers['connection']).toBe('close');
+    await until(() => !server.listening);
+    expect(performance.now() - closeStarted).toBeGreaterThanOrEqual(delay);
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
+    await closed;
+  });
+
+  it('calls onShutdownBegin() of the app’s providers when shutdown begins, before onModuleDestroy, and drains once they are done', async () => {
+    events.length = 0;
+    WatchesShutdown.hookMs = 300;
+    running = await startApp(adapter, { providers: [WatchesShutdown, FailsAtShutdown] });
+    const { app, port } = running;
+    const closeStarted = performance.now();
+    const closed = app.close();
+    await until(() => events.length > 0);
+    // The app still serves while its hook runs; probes already say it is going.
+    expect((await get(port, '/hello')).status).toBe(200);
+    expect((await get(port, '/up')).status).toBe(503);
+    await closed;
+    expect(events.map((event) => event.what)).toEqual(['onShutdownBegin', 'onShutdownBegin done', 'onModuleDestroy']);
+    expect((events[0]?.at ?? 0) - closeStarted).toBeLessThan(WatchesShutdown.hookMs);
   });
 });

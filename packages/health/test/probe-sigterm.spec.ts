@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildShutdownFixture } from './fixtures/shutdown-build.js';
 import { ADAPTERS, RawConnection, get } from './probe-harness.js';
@@ -92,5 +93,25 @@ describe('SIGTERM to an app process', () => {
       },
       30_000,
     );
+
+    it('without useProcessExit: the app closes the same way, then Nest re-raises SIGTERM and the process dies of it (exit status 143)', async () => {
+      const fixture = await startFixture(script, adapter, 'reraise');
+      children.push(fixture.child);
+      const busy = await RawConnection.open(fixture.port);
+      try {
+        busy.send('/slow?ms=400');
+        const slowReply = busy.response();
+        await sleep(100);
+        fixture.child.kill('SIGTERM');
+        const slow = await slowReply;
+        expect(slow.body).toBe('slow done');
+        const exit = await fixture.exited;
+        expect({ code: exit.code, signal: exit.signal }).toEqual({ code: null, signal: 'SIGTERM' });
+        // What a shell, Docker (`docker inspect`, `kamal app details`) and Kubernetes report for it.
+        expect(128 + constants.signals.SIGTERM).toBe(143);
+      } finally {
+        busy.destroy();
+      }
+    }, 30_000);
   });
 });

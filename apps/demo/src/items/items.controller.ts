@@ -13,32 +13,32 @@ import {
 import type { Item, NewItem } from './item.js';
 import { ItemsService } from './items.service.js';
 
-/** The JSON API: list, read, create and delete items. */
+/** The JSON API: list, read, create and delete items (in PostgreSQL; 503 while it cannot be reached). */
 @Controller('api/items')
 export class ItemsController {
   constructor(private readonly items: ItemsService) {}
 
   @Get()
-  list(): Item[] {
+  list(): Promise<Item[]> {
     return this.items.list();
   }
 
   @Get(':id')
-  find(@Param('id', ParseIntPipe) id: number): Item {
-    const item = this.items.find(id);
+  async find(@Param('id', ParseIntPipe) id: number): Promise<Item> {
+    const item = await this.items.find(id);
     if (!item) throw new NotFoundException(`item ${id} does not exist`);
     return item;
   }
 
   @Post()
-  create(@Body() body: unknown): Item {
+  create(@Body() body: unknown): Promise<Item> {
     return this.items.create(parseNewItem(body));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@Param('id', ParseIntPipe) id: number): void {
-    if (!this.items.remove(id)) throw new NotFoundException(`item ${id} does not exist`);
+  async remove(@Param('id', ParseIntPipe) id: number): Promise<void> {
+    if (!(await this.items.remove(id))) throw new NotFoundException(`item ${id} does not exist`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { DISK_LIMIT_RATIO, HEAP_LIMIT_BYTES } from '../health/readiness.js';
+import { DISK_LIMIT_RATIO, HEAP_LIMIT_BYTES, STARTUP_PATH } from '../health/readiness.js';
 import { READINESS_PATH, type DemoSettings } from './demo-settings.js';
 
 /**
@@ -13,7 +13,8 @@ export function startupLines(settings: DemoSettings, port: number): string[] {
     `listening on http://localhost:${port} (all interfaces, NODE_ENV ${upgate.environment})`,
     `allowed hosts: ${upgate.allowedHosts.join(', ')} (from ${origins.allowedHosts})`,
     `probe paths: ${settings.livenessPaths.join(', ')} (liveness, no checks; from ${origins.probePaths}), ` +
-      `${READINESS_PATH} (readiness: heap under ${HEAP_LIMIT_BYTES / 1024 / 1024} MiB, disk under ${DISK_LIMIT_RATIO * 100}% used)`,
+      `${READINESS_PATH} (readiness: heap under ${HEAP_LIMIT_BYTES / 1024 / 1024} MiB, disk under ${DISK_LIMIT_RATIO * 100}% used, ` +
+      `PostgreSQL answering; 503 in maintenance), ${STARTUP_PATH} (startup: the catalogue's table is there)`,
     `port: ${port} (from ${origins.port})`,
     `admin API: ${settings.adminHosts.length > 0 ? `/admin/stats on ${settings.adminHosts.join(', ')} only` : 'off (no admin.* host in the deploy file)'}`,
     `trusts X-Forwarded-Host from: ${trust}; absolute URLs use ${settings.publicScheme}://`,

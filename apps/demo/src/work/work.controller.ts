@@ -2,7 +2,7 @@ import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The longest `ms` accepted: well inside Docker's 10 s stop timeout, so a drain can wait for it. */
-const MAX_WORK_MS = 5000;
+export const MAX_WORK_MS = 5000;
 
 /**
  * A request that takes a while (a report, an upload), to watch a graceful shutdown finish it:

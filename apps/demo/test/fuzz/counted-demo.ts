@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_MAIN, REPO_ROOT } from '../support/demo-process.js';
+import { TEST_DATABASE_URL } from '../support/test-database.js';
 
 const PRELOAD = join(dirname(fileURLToPath(import.meta.url)), 'count-app-requests.mjs');
 
@@ -55,11 +56,11 @@ export class CountedDemo {
     );
   }
 
-  /** Starts `node --expose-gc --import count-app-requests.mjs apps/demo/dist/main.js` with exactly this environment (plus PATH). */
+  /** Starts `node --expose-gc --import count-app-requests.mjs apps/demo/dist/main.js` with exactly this environment (plus PATH, and the test database's DATABASE_URL unless `env` gives one). */
   static start(env: Record<string, string>): CountedDemo {
     const child = spawn(process.execPath, ['--expose-gc', '--import', pathToFileURL(PRELOAD).href, DEMO_MAIN], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', DATABASE_URL: TEST_DATABASE_URL, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     return new CountedDemo(child);

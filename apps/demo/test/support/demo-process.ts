@@ -9,6 +9,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_DATABASE_URL } from './test-database.js';
 
 export const DEMO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REPO_ROOT = resolve(DEMO_ROOT, '..', '..');
@@ -82,11 +83,14 @@ export interface DemoProcess {
   readonly exited: Promise<Exit>;
 }
 
-/** Starts `node apps/demo/dist/main.js` with exactly this environment (plus PATH). */
+/**
+ * Starts `node apps/demo/dist/main.js` with exactly this environment (plus PATH, and DATABASE_URL
+ * the test database unless `env` gives one).
+ */
 export function spawnDemo(env: Record<string, string>, cwd: string = REPO_ROOT): DemoProcess {
   const child = spawn(process.execPath, [DEMO_MAIN], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
+    env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', DATABASE_URL: TEST_DATABASE_URL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

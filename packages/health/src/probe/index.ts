@@ -5,6 +5,7 @@ import type { ProbeOptions } from './probe-options.js';
 import { ProbeResponder } from './probe-responder.js';
 import { ProbeShutdown } from './probe-shutdown.js';
 import { PROBE_OPTIONS } from './probe.tokens.js';
+import { Readiness } from './readiness.js';
 import { resolveProbeOptions } from './resolve-probe-options.js';
 
 export type { ProbeDetails, ProbeOptions, ResolvedProbeOptions } from './probe-options.js';
@@ -13,6 +14,8 @@ export { probeOptionProblems, resolveProbeOptions } from './resolve-probe-option
 export { ProbeResponder } from './probe-responder.js';
 export { ProbeShutdown } from './probe-shutdown.js';
 export { PROBE_OPTIONS } from './probe.tokens.js';
+export { Readiness } from './readiness.js';
+export type { OnShutdownBegin } from './on-shutdown-begin.interface.js';
 
 /**
  * The providers of the probes, for the HealthModule to register. `optionsToken` is the module's
@@ -28,6 +31,7 @@ export function probeProviders(optionsToken: InjectionToken, validatedBy?: Injec
       inject: validatedBy === undefined ? [optionsToken] : [optionsToken, validatedBy],
     },
     ConnectionDrain,
+    Readiness,
     ProbeShutdown,
     ProbeChecks,
     ProbeResponder,

@@ -7,16 +7,24 @@ import type { ProbeReply } from './probe-reply.js';
 export type RunHealthChecks = (indicators: HealthIndicatorFunction[]) => Promise<HealthCheckResult>;
 
 /**
- * The checks of one probe path. At most one run is in flight: every probe that arrives meanwhile
- * waits for that run, so a flood of probes costs one round of database pings. A run that misses
- * its deadline answers 503 to all of its waiters at the deadline; its indicators are left to
- * finish on their own (they cannot be cancelled), and the next probe starts a new run, so a hung
- * dependency is pinged at most once per deadline.
+ * The checks of one probe path, with at most one run of them in flight, ever.
+ *
+ * Every probe that arrives during a run waits for it, so a flood of probes costs one round of
+ * database pings. A run that misses its deadline answers 503 to its waiters at the deadline; its
+ * indicators cannot be cancelled, so the run stays in flight until they settle, and every probe
+ * meanwhile gets the deadline's 503 at once rather than starting a second run: a hung database is
+ * never pinged by overlapping runs, however many probes arrive and however long it hangs. The
+ * first probe after the late run has settled starts a new one (the late result is logged, not
+ * used: it describes the past). Indicators with a timeout of their own (terminus' `pingCheck`)
+ * bound how long a hung dependency keeps the path at 503.
  */
 export class ProbeCheck {
   private readonly logger = new Logger('HealthProbe');
   private readonly timeoutReply: ProbeReply;
+  /** What the probes of the run in flight wait for: its result, or the deadline's 503. */
   private inFlight: Promise<ProbeReply> | undefined;
+  /** The run in flight missed its deadline and its indicators have not settled yet. */
+  private overdue = false;
   private cached: ProbeReply | undefined;
   private cachedUntil = 0;
 
@@ -31,34 +39,46 @@ export class ProbeCheck {
     this.timeoutReply = replies.timedOut(timeoutMs);
   }
 
-  /** The reply to a probe now: the reused result while it is fresh, else the run in flight's. Never rejects. */
+  /**
+   * The reply to a probe now: the reused result while it is fresh, the deadline's 503 while an
+   * overdue run is still in flight, else the run in flight's (started if there is none). Never rejects.
+   */
   reply(): ProbeReply | Promise<ProbeReply> {
     if (this.cached !== undefined && performance.now() < this.cachedUntil) return this.cached;
+    if (this.overdue) return this.timeoutReply;
     return (this.inFlight ??= this.run());
   }
 
   private run(): Promise<ProbeReply> {
+    const started = performance.now();
     return new Promise<ProbeReply>((resolve) => {
-      let settled = false;
-      const settle = (reply: ProbeReply): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
+      let answered = false;
+      const deadline = setTimeout(() => {
+        answered = true;
+        this.overdue = true;
+        this.logger.warn(
+          `${this.path}: the health checks did not finish within ${this.timeoutMs} ms (probeTimeoutMs); answering 503 until they do, without starting another run`,
+        );
+        resolve(this.timeoutReply);
+      }, this.timeoutMs);
+      // The deadline answers probes; it must not hold a shutting-down process open.
+      deadline.unref();
+      const finish = (reply: ProbeReply): void => {
         this.inFlight = undefined;
+        if (answered) {
+          this.overdue = false;
+          this.logger.warn(
+            `${this.path}: the overdue health checks finished after ${Math.round(performance.now() - started)} ms (${reply.status}); the next probe runs them again`,
+          );
+          return;
+        }
+        clearTimeout(deadline);
         if (this.cacheMs > 0) {
           this.cached = reply;
           this.cachedUntil = performance.now() + this.cacheMs;
         }
         resolve(reply);
       };
-      const deadline = setTimeout(() => {
-        this.logger.warn(
-          `${this.path}: the health checks did not finish within ${this.timeoutMs} ms (probeTimeoutMs); answering 503`,
-        );
-        settle(this.timeoutReply);
-      }, this.timeoutMs);
-      // The deadline answers probes; it must not hold a shutting-down process open.
-      deadline.unref();
       let checks: Promise<HealthCheckResult>;
       try {
         checks = this.runChecks([...this.indicators]);
@@ -66,8 +86,8 @@ export class ProbeCheck {
         checks = Promise.reject(error);
       }
       checks.then(
-        (result) => settle(this.replies.fromResult(result)),
-        (error: unknown) => settle(this.fromError(error)),
+        (result) => finish(this.replies.fromResult(result)),
+        (error: unknown) => finish(this.fromError(error)),
       );
     });
   }

@@ -25,7 +25,10 @@ export class ProbeReplies {
    * carry their own, and a prober's keep-alive connection does not hold the closing server open.
    */
   readonly shuttingDownClose = probeReply(503, { status: 'shutting_down' }, true);
-  /** A probe with checks before the app has finished starting (its checks are not wired yet). */
+  /**
+   * A readiness or startup probe before the app has started (its server does not listen yet), or
+   * a probe with checks before those are wired.
+   */
   readonly starting: ProbeReply;
   /** A run in which an indicator threw instead of reporting "down": the error is in the log. */
   readonly failed: ProbeReply;
@@ -57,6 +60,15 @@ export class ProbeReplies {
     const status = HTTP_STATUS[result.status] ?? 503;
     if (this.details === 'full') return probeReply(status, result);
     return this.byStatus[result.status] ?? this.byStatus.error;
+  }
+
+  /**
+   * A readiness probe while the app has marked itself not ready: the status alone, or with
+   * `'full'` the app's reasons (its own words, written for probers).
+   */
+  notReady(reasons: readonly string[]): ProbeReply {
+    if (this.details !== 'full') return this.byStatus.error;
+    return probeReply(503, { status: 'error', message: 'the application is not ready', reasons });
   }
 
   /** The response to a run that missed its deadline. */

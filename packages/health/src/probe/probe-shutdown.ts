@@ -3,11 +3,13 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
+  Logger,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { ConnectionDrain } from './connection-drain.js';
+import type { OnShutdownBegin } from './on-shutdown-begin.interface.js';
 import type { ResolvedProbeOptions } from './probe-options.js';
 import { PROBE_OPTIONS } from './probe.tokens.js';
 
@@ -23,6 +25,10 @@ type ClosableAdapter = { beforeClose?: (...args: unknown[]) => unknown };
  * shutdown hook. The module hooks are the fallback where an adapter has no `beforeClose()`: the
  * HealthModule is global, so its own `onModuleDestroy` runs after every other module's, by which
  * time a database module may have closed its pool.
+ *
+ * The app hears of it through `OnShutdownBegin`: every provider and controller that has an
+ * `onShutdownBegin()` method is called when shutdown begins, and the drain waits for them as it
+ * waits for the delay.
  */
 @Injectable()
 export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
@@ -30,11 +36,13 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
   isShuttingDown = false;
   private begun: Promise<void> | undefined;
   private readonly onBegin: (() => void)[] = [];
+  private readonly logger = new Logger('HealthProbe');
 
   constructor(
     @Inject(PROBE_OPTIONS) private readonly options: ResolvedProbeOptions,
     private readonly drain: ConnectionDrain,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly discovery: DiscoveryService,
   ) {}
 
   onModuleInit(): void {
@@ -66,16 +74,48 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
     if (this.begun === undefined) {
       this.isShuttingDown = true;
       for (const listener of this.onBegin.splice(0)) listener();
-      this.begun = this.delayThenDrain();
+      this.begun = this.delayThenDrain(this.callAppHooks());
     }
     return this.begun;
   }
 
-  private async delayThenDrain(): Promise<void> {
+  private async delayThenDrain(appHooks: Promise<void>): Promise<void> {
     if (this.options.shutdownDelayMs > 0) {
       // Unreferenced: a process whose server is gone already need not wait for it.
       await sleep(this.options.shutdownDelayMs, undefined, { ref: false });
     }
+    await appHooks;
     this.drain.start();
   }
+
+  /** Every `onShutdownBegin()` of the app's providers and controllers, at once; never rejects. */
+  private async callAppHooks(): Promise<void> {
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    const seen = new Set<unknown>();
+    const calls: Promise<void>[] = [];
+    for (const { instance, name } of wrappers) {
+      // Request-scoped and not yet created providers have no instance to call.
+      if (!hasShutdownBeginHook(instance) || seen.has(instance)) continue;
+      seen.add(instance);
+      calls.push(
+        Promise.resolve()
+          .then(() => instance.onShutdownBegin())
+          .catch((error: unknown) => {
+            this.logger.error(
+              `${String(name)}.onShutdownBegin() failed; the shutdown goes on`,
+              error instanceof Error ? error.stack : String(error),
+            );
+          }),
+      );
+    }
+    await Promise.all(calls);
+  }
+}
+
+function hasShutdownBeginHook(instance: unknown): instance is OnShutdownBegin {
+  return (
+    typeof instance === 'object' &&
+    instance !== null &&
+    typeof (instance as Partial<OnShutdownBegin>).onShutdownBegin === 'function'
+  );
 }

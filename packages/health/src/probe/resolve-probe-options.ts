@@ -24,6 +24,8 @@ export function probeOptionProblems(options: ProbeOptions, probePaths?: readonly
     });
   }
   checkProbes(problems, options.probes, probePaths);
+  checkStartupPath(problems, options.startupPath, probePaths);
+  checkReadinessPaths(problems, options.readinessPaths, options.startupPath, probePaths);
   return problems;
 }
 
@@ -31,8 +33,12 @@ export function probeOptionProblems(options: ProbeOptions, probePaths?: readonly
 export function resolveProbeOptions(options: ProbeOptions = {}, probePaths?: readonly string[]): ResolvedProbeOptions {
   const problems = probeOptionProblems(options, probePaths);
   if (problems.length > 0) throw new UpgateConfigError(problems);
+  const probes = new Map(Object.entries(options.probes ?? {}));
+  const withChecks = [...probes].filter(([path, checks]) => checks.length > 0 && path !== options.startupPath);
   return {
-    probes: new Map(Object.entries(options.probes ?? {})),
+    probes,
+    readinessPaths: new Set(options.readinessPaths ?? withChecks.map(([path]) => path)),
+    startupPath: options.startupPath,
     probeTimeoutMs: options.probeTimeoutMs ?? PROBE_OPTION_DEFAULTS.probeTimeoutMs,
     probeCacheMs: options.probeCacheMs ?? PROBE_OPTION_DEFAULTS.probeCacheMs,
     probeDetails: options.probeDetails ?? PROBE_OPTION_DEFAULTS.probeDetails,
@@ -94,6 +100,61 @@ function checkProbes(problems: ConfigProblem[], probes: unknown, probePaths: rea
       }
     });
   }
+}
+
+function checkStartupPath(problems: ConfigProblem[], path: unknown, probePaths: readonly string[] | undefined): void {
+  if (path === undefined) return;
+  if (typeof path !== 'string') {
+    problems.push({
+      setting: 'startupPath',
+      value: show(path),
+      message: `is not a path; write one of the probe paths, e.g. '/startup'`,
+    });
+    return;
+  }
+  if (probePaths !== undefined && !probePaths.includes(path)) {
+    problems.push({ setting: 'startupPath', value: show(path), message: notAProbePath(probePaths, 'answered') });
+  }
+}
+
+function checkReadinessPaths(
+  problems: ConfigProblem[],
+  paths: unknown,
+  startupPath: unknown,
+  probePaths: readonly string[] | undefined,
+): void {
+  if (paths === undefined) return;
+  if (!Array.isArray(paths)) {
+    problems.push({
+      setting: 'readinessPaths',
+      value: show(paths),
+      message: `is not a list of probe paths; write e.g. ['/ready']`,
+    });
+    return;
+  }
+  paths.forEach((path: unknown, index) => {
+    const setting = `readinessPaths[${index}]`;
+    if (typeof path !== 'string') {
+      problems.push({
+        setting,
+        value: show(path),
+        message: `is not a path; write one of the probe paths, e.g. '/ready'`,
+      });
+    } else if (probePaths !== undefined && !probePaths.includes(path)) {
+      problems.push({ setting, value: show(path), message: notAProbePath(probePaths, 'answered as readiness') });
+    } else if (path === startupPath) {
+      problems.push({
+        setting,
+        value: show(path),
+        message: `is the startup path too, which answers 200 for good once the app has started; give readiness a path of its own`,
+      });
+    }
+  });
+}
+
+function notAProbePath(probePaths: readonly string[], what: string): string {
+  const known = probePaths.map((p) => `'${p}'`).join(', ') || 'none';
+  return `is not one of the probe paths (${known}), so it would never be ${what}; add it to the probe paths`;
 }
 
 /** A function, or terminus' `HealthCheckAttempt` builder (a thenable), checked without loading terminus. */
