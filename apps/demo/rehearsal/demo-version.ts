@@ -72,7 +72,7 @@ export class DemoVersion {
         NO_COLOR: '1',
         NODE_ENV: 'production',
         DEPLOY_FILE: this.deployFile,
-        // The database .ci/run starts (scripts/postgres-ci.sh), as Kamal's env.secret would give it.
+        // The database .ci/run starts (scripts/postgres.sh), as Kamal's env.secret would give it.
         DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://upgate:upgate@127.0.0.1:5432/upgate_demo_test',
         ...this.options.env,
       },

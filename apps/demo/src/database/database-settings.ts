@@ -2,7 +2,7 @@
  * Where the demo's catalogue lives: DATABASE_URL, which Kamal gives the container from
  * `.kamal/secrets` (deploy.yml `env.secret`) and Kubernetes from a Secret (k8s/deployment.yaml).
  *
- * Development (NODE_ENV unset or `development`) has a default, the database `scripts/postgres-ci.sh`
+ * Development (NODE_ENV unset or `development`) has a default, the database `scripts/postgres.sh`
  * (or the docker command in the README) starts, so that `npm start` needs no variable. Anywhere else
  * DATABASE_URL is required: a production app must not quietly look for a database on localhost.
  */
@@ -10,7 +10,7 @@ import { type ConfigProblem, ENV_VARIABLES, UpgateConfigError } from '@upgate/co
 
 export const DATABASE_URL_VARIABLE = 'DATABASE_URL';
 
-/** The database of `scripts/postgres-ci.sh` and of the README's docker command. */
+/** The database of `scripts/postgres.sh` and of the README's docker command. */
 export const DEVELOPMENT_DATABASE_URL = 'postgres://upgate:upgate@127.0.0.1:5432/upgate_demo';
 
 /** The one command that starts that database anywhere Docker runs. */

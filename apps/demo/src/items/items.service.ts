@@ -129,7 +129,7 @@ export class ItemsService {
     this.unreachableSaid = true;
     const hint =
       this.database.settings.origin === 'development default'
-        ? `; start it with: ${DEVELOPMENT_DATABASE_COMMAND} (or, on Debian as root: bash scripts/postgres-ci.sh)`
+        ? `; start it with: ${DEVELOPMENT_DATABASE_COMMAND} (or, on Debian as root: bash scripts/postgres.sh)`
         : '';
     this.logger.warn(
       `the catalogue's database ${this.database.settings.shown} cannot be reached (${message}): /api/items, /ready and /startup answer 503 until it can${hint}`,

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL database the demo's tests give the built demo: the one `scripts/postgres-ci.sh`
+ * The PostgreSQL database the demo's tests give the built demo: the one `scripts/postgres.sh`
  * creates (CI runs it before `npm test`); TEST_DATABASE_URL points them elsewhere. Tests that stop,
  * hang or lock out the database start a throwaway cluster of their own (throwaway-postgres.ts).
  */
@@ -16,7 +16,7 @@ export async function requireTestDatabase(url: string = TEST_DATABASE_URL): Prom
     await client.query('SELECT 1');
   } catch (error) {
     throw new Error(
-      `the demo's tests need PostgreSQL at ${url.replace(/:[^:@/]*@/, '@')} (${(error as Error).message}); start it with \`bash scripts/postgres-ci.sh\` as root (what CI does), or set TEST_DATABASE_URL`,
+      `the demo's tests need PostgreSQL at ${url.replace(/:[^:@/]*@/, '@')} (${(error as Error).message}); start it with \`bash scripts/postgres.sh\` as root (what CI does), or set TEST_DATABASE_URL`,
       { cause: error },
     );
   } finally {

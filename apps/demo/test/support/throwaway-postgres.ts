@@ -1,7 +1,7 @@
 /**
  * A PostgreSQL cluster of a test file's own (initdb + pg_ctl in a temporary directory, on a free
  * port of 127.0.0.1), for tests that hang, stop or lock out the database: the shared one that
- * scripts/postgres-ci.sh starts is never touched. Run as the `postgres` user when the tests run as
+ * scripts/postgres.sh starts is never touched. Run as the `postgres` user when the tests run as
  * root (the server refuses root), as the current user otherwise.
  */
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ import { freePort } from './demo-process.js';
 
 const run = promisify(execFile);
 
-/** Debian's PostgreSQL 15 (scripts/postgres-ci.sh installs it), else whatever is on PATH. */
+/** Debian's PostgreSQL 15 (scripts/postgres.sh installs it), else whatever is on PATH. */
 const BIN_DIR = existsSync('/usr/lib/postgresql/15/bin/initdb') ? '/usr/lib/postgresql/15/bin' : '';
 const bin = (name: string): string => (BIN_DIR === '' ? name : join(BIN_DIR, name));
 
@@ -134,7 +134,7 @@ function postgresUser(): { uid: number; gid: number } {
     .split('\n')
     .find((entry) => entry.startsWith('postgres:'));
   if (line === undefined)
-    throw new Error('no postgres user: install PostgreSQL with `bash scripts/postgres-ci.sh` (as root)');
+    throw new Error('no postgres user: install PostgreSQL with `bash scripts/postgres.sh` (as root)');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }

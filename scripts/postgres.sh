@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# PostgreSQL for the demo and its tests, on a Debian machine as root (CI's fresh machine, or yours):
-# installs Debian's PostgreSQL 15 when it is missing, starts the cluster 15/main (port 5432) with
-# pg_ctlcluster, and creates the demo's role and databases when they do not exist yet. Safe to run
-# again. The demo and its tests then reach it at
+# PostgreSQL for the demo and its tests; `npm test` runs it first. When the demo's test database
+# answers already, it does nothing. Otherwise, on a Debian machine as root (CI's fresh machine, or
+# yours), it installs Debian's PostgreSQL 15 when it is missing, starts the cluster 15/main (port
+# 5432) with pg_ctlcluster, and creates the demo's role and databases when they do not exist yet.
+# Safe to run again. The demo and its tests then reach it at
 #   postgres://upgate:upgate@127.0.0.1:5432/upgate_demo        (npm start: the demo's development default)
 #   postgres://upgate:upgate@127.0.0.1:5432/upgate_demo_test   (npm test: the demo's tests)
 # The password is a local development one, over loopback only; production gets DATABASE_URL from
@@ -15,13 +16,26 @@ ROLE=upgate
 PASSWORD=upgate
 DATABASES=(upgate_demo upgate_demo_test)
 
+# Already there (a second run, or a database of your own on 5432): nothing to do. TEST_DATABASE_URL
+# points the tests elsewhere; then this script is not needed at all.
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  exit 0
+fi
+if command -v psql >/dev/null &&
+  PGPASSWORD="$PASSWORD" PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -p 5432 -U "$ROLE" -d "${DATABASES[1]}" -XtAc 'SELECT 1' >/dev/null 2>&1; then
+  exit 0
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
-  echo "postgres-ci.sh: run it as root (it installs a Debian package and starts the cluster as the postgres user)" >&2
+  echo "postgres.sh: PostgreSQL for the demo's tests is not reachable at 127.0.0.1:5432 as ${ROLE}." >&2
+  echo "  Run this script as root (it installs Debian's postgresql-${PG_MAJOR} and starts it), or start one" >&2
+  echo "  yourself: docker run -d -p 127.0.0.1:5432:5432 -e POSTGRES_USER=${ROLE} -e POSTGRES_PASSWORD=${PASSWORD} \\" >&2
+  echo "  -e POSTGRES_DB=${DATABASES[1]} postgres:15, or set TEST_DATABASE_URL." >&2
   exit 1
 fi
 
 if [ ! -x "/usr/lib/postgresql/${PG_MAJOR}/bin/postgres" ]; then
-  echo "postgres-ci.sh: installing postgresql-${PG_MAJOR} from Debian's packages"
+  echo "postgres.sh: installing postgresql-${PG_MAJOR} from Debian's packages"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "postgresql-${PG_MAJOR}"
 fi
@@ -54,4 +68,4 @@ for database in "${DATABASES[@]}"; do
     psql_as_postgres -c "CREATE DATABASE ${database} OWNER ${ROLE}"
   fi
 done
-echo "postgres-ci.sh: PostgreSQL ${PG_MAJOR} (${CLUSTER}) on 127.0.0.1:${port}, role ${ROLE}, databases ${DATABASES[*]}"
+echo "postgres.sh: PostgreSQL ${PG_MAJOR} (${CLUSTER}) on 127.0.0.1:${port}, role ${ROLE}, databases ${DATABASES[*]}"
