@@ -5,7 +5,13 @@ export type {
   HealthOptionsFactory,
 } from './health-module-options.interface.js';
 export type { ProbeDetails, ProbeOptions } from './probe/index.js';
-export { getHostMatcherToken, getOptionsToken, getSettingsToken } from './health.constants.js';
+export {
+  getHostMatcherToken,
+  getOptionsToken,
+  getSettingsResolutionToken,
+  getSettingsToken,
+} from './health.constants.js';
+export type { HealthSettingsResolution } from './resolve-health-settings.js';
 export { HostGuard } from './host.guard.js';
 export { AllowHosts } from './allow-hosts.decorator.js';
 export { HostRejectedException } from './host-rejected.exception.js';

@@ -1,0 +1,187 @@
+// What upgate adds to an app's start-up: the import of each entry point (time, memory, and whether
+// the YAML parser came with it), and the spawn of a NestJS app with the HealthModule to its first
+// 200 on /up, without and with a Kamal deploy file. Not a test: it prints figures measured in this
+// run, medians of BENCH_SPAWNS child processes each (default 15), run one after the other.
+//   npm run bench:startup -w @upgate/health          (builds both packages first)
+// It imports the packages as an app does (their dist/, through the workspace's node_modules), so it
+// can be pointed at another checkout's build to compare: UPGATE_ROOT=/path/to/checkout node ...
+// Entry points and options that checkout does not have are reported as "n/a".
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { get } from 'node:http';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(process.env.UPGATE_ROOT ?? join(here, '..', '..', '..'));
+const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 15);
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const work = mkdtempSync(join(tmpdir(), 'upgate-startup-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+// One import measured inside a fresh process: the time the import takes and the resident memory it
+// adds (after a full collection on both sides), and whether `yaml` is among the loaded modules
+// (a CommonJS package, so an import of it lands in the CommonJS cache).
+const IMPORT_PROBE = `
+const gc = globalThis.gc;
+gc(); gc();
+const before = process.memoryUsage().rss;
+const started = performance.now();
+try { await import(process.argv[1]); } catch (error) {
+  if (error?.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || error?.code === 'ERR_MODULE_NOT_FOUND') {
+    console.log(JSON.stringify({ missing: true })); process.exit(0);
+  }
+  throw error;
+}
+const ms = performance.now() - started;
+gc(); gc();
+const rss = process.memoryUsage().rss - before;
+const { createRequire } = await import('node:module');
+const cache = createRequire(process.cwd() + '/').cache;
+const yaml = Object.keys(cache).some((file) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(file));
+console.log(JSON.stringify({ ms, rss, yaml }));
+`;
+
+function runNode(args, cwd) {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.once('exit', (code) => (code === 0 ? done(out) : fail(new Error(`node ${args.join(' ')}: ${code}\n${err}`))));
+  });
+}
+
+function cleanEnv() {
+  return { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
+}
+
+async function measureImport(specifier) {
+  const samples = [];
+  for (let i = 0; i < SPAWNS; i++) {
+    const out = await runNode(['--expose-gc', '--input-type=module', '-e', IMPORT_PROBE, specifier], root);
+    const sample = JSON.parse(out.trim().split('\n').pop());
+    if (sample.missing) return undefined;
+    samples.push(sample);
+  }
+  return {
+    ms: median(samples.map((s) => s.ms)),
+    mib: median(samples.map((s) => s.rss)) / 1024 / 1024,
+    yaml: samples.every((s) => s.yaml) ? 'yes' : samples.some((s) => s.yaml) ? 'sometimes' : 'no',
+  };
+}
+
+// The app: Nest with Express and the HealthModule, written without decorators so that node runs it
+// as is. With a deploy file it reads it the way the checkout supports: the module's deployFile
+// option, or else (older checkouts) loadSettings({ deployFile }) spread into forRoot().
+const APP = `
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import * as config from '@upgate/config';
+import { HealthModule } from '@upgate/health';
+const started = Number(process.argv[2]);
+const deployFile = process.argv[3];
+let options = { allowedHosts: ['127.0.0.1'], environment: 'production' };
+if (deployFile) {
+  let hasOption = true;
+  try { await import('@upgate/config/kamal'); } catch { hasOption = false; }
+  options = hasOption
+    ? { deployFile, allowedHosts: ['127.0.0.1'], environment: 'production' }
+    : { ...config.loadSettings({ deployFile, env: {}, options: { allowedHosts: ['127.0.0.1'], environment: 'production' } }) };
+}
+class AppModule {}
+Module({ imports: [HealthModule.forRoot(options)] })(AppModule);
+const app = await NestFactory.create(AppModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+console.log('listening ' + app.getHttpServer().address().port);
+`;
+
+const DEPLOY_YML = `service: bench
+image: acme/bench
+servers:
+  web:
+    - 192.0.2.10
+proxy:
+  host: 127.0.0.1
+  app_port: 3000
+  healthcheck:
+    path: /up
+`;
+
+function firstOk(port) {
+  return new Promise((done) => {
+    const attempt = () => {
+      const req = get({ host: '127.0.0.1', port, path: '/up', headers: { Host: '7c7168a662c1:3000' } }, (res) => {
+        res.resume();
+        if (res.statusCode === 200) done();
+        else setTimeout(attempt, 2);
+      });
+      req.on('error', () => setTimeout(attempt, 2));
+    };
+    attempt();
+  });
+}
+
+async function spawnToFirstOk(appFile, deployFile) {
+  const samples = [];
+  for (let i = 0; i < SPAWNS; i++) {
+    const started = performance.now();
+    const child = spawn(process.execPath, [appFile, String(started), ...(deployFile ? [deployFile] : [])], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...cleanEnv(), PORT: '3000' },
+    });
+    let output = '';
+    const port = await new Promise((done, fail) => {
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        const match = /listening (\d+)/.exec(output);
+        if (match) done(Number(match[1]));
+      });
+      child.stderr.on('data', (chunk) => (output += chunk));
+      child.once('exit', (code) => fail(new Error(`the app exited (${code}) before listening:\n${output}`)));
+    });
+    await firstOk(port);
+    samples.push(performance.now() - started);
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return median(samples);
+}
+
+const fmt = (value, digits = 1) => (value === undefined ? 'n/a' : value.toFixed(digits));
+
+const resolveFrom = createRequire(join(root, 'package.json'));
+const appDir = join(root, 'packages', 'health', 'bench', 'out-startup');
+mkdirSync(appDir, { recursive: true });
+const appFile = join(appDir, 'app.mjs');
+writeFileSync(appFile, APP);
+const deployFile = join(work, 'deploy.yml');
+writeFileSync(deployFile, DEPLOY_YML);
+
+console.log(`upgate start-up cost: ${root}`);
+console.log(
+  `node ${process.version}, ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}; medians of ${SPAWNS} processes`,
+);
+console.log(`(@upgate/health resolves to ${resolveFrom.resolve('@upgate/health')})\n`);
+console.log('import                      ms     MiB   yaml loaded');
+for (const specifier of ['yaml', '@upgate/config', '@upgate/config/kamal', '@upgate/config/check', '@upgate/health']) {
+  const result = await measureImport(specifier);
+  console.log(
+    `${specifier.padEnd(26)} ${fmt(result?.ms).padStart(5)}  ${fmt(result?.mib).padStart(5)}   ${result?.yaml ?? 'n/a'}`,
+  );
+}
+console.log('\nNestJS + Express app with HealthModule, spawn to first 200 on /up');
+console.log(`  without a deploy file     ${fmt(await spawnToFirstOk(appFile), 0)} ms`);
+console.log(`  with a deploy file        ${fmt(await spawnToFirstOk(appFile, deployFile), 0)} ms`);
+rmSync(appDir, { recursive: true, force: true });
