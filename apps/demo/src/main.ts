@@ -4,32 +4,43 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { UpgateConfigError } from '@upgate/config';
+import { getSettingsResolutionToken, type HealthSettingsResolution } from '@upgate/health';
 import { AppModule } from './app.module.js';
+import { DEFAULT_PORT, demoDeployFile } from './settings/demo-settings.js';
 import { startupLines } from './settings/startup-lines.js';
-import { loadDemoSettings, type DemoSettings } from './settings/demo-settings.js';
 
 async function bootstrap(): Promise<void> {
-  let settings: DemoSettings;
+  const deployFile = demoDeployFile();
+  let app: NestExpressApplication;
   try {
-    settings = loadDemoSettings();
+    // Nest's lines wait until the settings are known to be good: bad ones print their reason alone.
+    app = await NestFactory.create<NestExpressApplication>(AppModule.register(deployFile), {
+      bufferLogs: true,
+      autoFlushLogs: false,
+      abortOnError: false,
+    });
   } catch (error) {
-    if (!(error instanceof UpgateConfigError)) throw error;
+    if (!(error instanceof UpgateConfigError)) {
+      Logger.flush();
+      throw error;
+    }
     // The settings' own words: each problem names the setting, the value and the form it should take.
     process.stderr.write(`upgate-demo: not starting.\n${error.message}\n`);
     process.exit(1);
   }
-
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(settings));
+  app.flushLogs();
   app.disable('x-powered-by');
   // SIGTERM (docker stop, after kamal-proxy drained the container) and SIGINT (Ctrl-C): Nest closes
   // the app, upgate turns the probes to 503 and closes idle keep-alive connections, in-flight
   // requests finish, then the process exits 0 (useProcessExit) rather than re-raising the signal.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  await app.listen(settings.port);
+  // The port upgate resolved (PORT, or proxy.app_port of the deploy file), so that it cannot differ.
+  const resolution = app.get<HealthSettingsResolution>(getSettingsResolutionToken());
+  await app.listen(resolution.settings?.port ?? DEFAULT_PORT);
 
   const address = app.getHttpServer().address() as AddressInfo;
   const logger = new Logger('Demo');
-  for (const line of startupLines(settings, address.port)) logger.log(line);
+  for (const line of startupLines(resolution, address.port)) logger.log(line);
 }
 
 await bootstrap();
