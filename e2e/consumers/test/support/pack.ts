@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { run, WORKSPACE_ROOT } from './run.js';
+import { packPackages as pack } from '../../../../scripts/pack.js';
+import { cleanEnv, WORKSPACE_ROOT } from './run.js';
 
 /** The published packages, by workspace folder. */
 export const PACKAGES = [
@@ -18,33 +19,16 @@ export interface PackedPackage {
   readonly files: readonly string[];
 }
 
-interface NpmPackEntry {
-  name: string;
-  version: string;
-  filename: string;
-  files: { path: string }[];
-}
-
 /**
- * `npm pack` of both packages into `destination`, exactly as a maintainer would run it before
- * publishing (from the workspace root, with its .npmrc). The packages must be built (the test
- * target depends on their `build`).
+ * The packages packed as a maintainer packs them before a release, or a user before installing
+ * them from a clone: the workspace's `npm run pack` (scripts/pack.js), which refuses a package
+ * without its dist. The packages are built already (the test target depends on their `build`).
  */
 export async function packPackages(destination: string): Promise<PackedPackage[]> {
-  const workspaces = PACKAGES.flatMap(({ name }) => ['--workspace', name]);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination, ...workspaces], {
-    cwd: WORKSPACE_ROOT,
-    timeoutMs: 60_000,
-  });
-  const entries = JSON.parse(stdout) as NpmPackEntry[];
+  const packed = pack({ destination, build: false, env: cleanEnv() });
   return PACKAGES.map(({ name }) => {
-    const entry = entries.find((e) => e.name === name);
-    if (entry === undefined) throw new Error(`npm pack did not pack ${name}; it printed:\n${stdout}`);
-    return {
-      name,
-      version: entry.version,
-      tarball: join(destination, entry.filename),
-      files: entry.files.map((f) => f.path).sort(),
-    };
+    const entry = packed.find((p) => p.name === name);
+    if (entry === undefined) throw new Error(`npm run pack did not pack ${name}`);
+    return { ...entry, name };
   });
 }
