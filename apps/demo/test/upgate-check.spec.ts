@@ -232,7 +232,7 @@ describe('upgate check --app: the demo itself, run in check mode', () => {
         'upgate check: config/deploy.yml against the app started with "node dist/main.js" (NODE_ENV production)',
         '  allowed hosts  demo.example.com, admin.demo.example.com  (config/deploy.yml:17: proxy.hosts)',
         '  probe paths    /up, /ready  (config/deploy.yml:27: proxy.healthcheck.path plus the probes option)',
-        '  port           3000  (app.listen(), config/deploy.yml:21: proxy.app_port)',
+        '  port           3000  (config/deploy.yml:21: proxy.app_port, passed to app.listen())',
         '  trust proxy    false  (TRUST_PROXY in config/deploy.yml:52 (env.clear.TRUST_PROXY))',
         `  probe timeout  ${PROBE_TIMEOUT_MS} ms  (the probeTimeoutMs option)`,
         '  deploy file    config/deploy.yml',

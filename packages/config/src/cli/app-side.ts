@@ -103,7 +103,7 @@ export function appSide(
 }
 
 /** An origin as the report shows it: `PORT in .env.production:3`, `config/deploy.yml:7: proxy.host, which the app reads`. */
-function describe(origin: SettingOrigin, context: AppContext): string {
+export function describe(origin: SettingOrigin, context: Pick<AppContext, 'places' | 'deployFileSuffix'>): string {
   if (origin.source === 'environment') return context.places.get(origin.key)?.label ?? `${origin.key} (environment)`;
   if (origin.source === 'deploy-file') return `${origin.name}${context.deployFileSuffix}`;
   return origin.name;

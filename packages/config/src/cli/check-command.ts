@@ -11,7 +11,7 @@ import { countFindings, formatFinding, formatSummary, sortFindings } from '../ch
 import { ENV_VARIABLES } from '../load/env-source.js';
 import { readDeployFile } from '../load/kamal/read-deploy-file.js';
 import { resolveSettings } from '../resolve/resolve-settings.js';
-import { appSide, deployFileFinding, type AppContext, type AppSide } from './app-side.js';
+import { appSide, deployFileFinding, describe, type AppContext, type AppSide } from './app-side.js';
 import type { CliIo } from './cli-io.js';
 import { containerEnv, EnvFileError, type ContainerEnv } from './container-env.js';
 import { preflight, preflightTarget, type PreflightResult } from './preflight.js';
@@ -321,18 +321,25 @@ function appFromReport(
   checkedPath: string,
   destination: string | undefined,
 ): AppSide {
+  const readsChecked = report.deployFile?.path === checkedPath && report.deployFile.destination === destination;
+  const deployFileSuffix = readsChecked ? '' : ' (another deploy file than the one checked)';
   const listened = report.listen?.port;
-  const settingsPort = report.settings?.port;
   let port: AppContext['port'];
   if (listened !== undefined) {
-    const same = settingsPort === listened;
+    // The port upgate resolved, when the app listens on it (as the demo does); else the code's own.
+    const resolved = report.settings?.port === listened ? report.origins.port : [];
+    const from = resolved.map((origin) => describe(origin, { places: env.places, deployFileSuffix })).join(' plus ');
     port = {
       value: listened,
-      label: same ? `app.listen(), ${describePort(report)}` : `app.listen(${listened})`,
-      changeAt: same ? `the app's ${describePort(report)}` : "the port the app's code passes to listen()",
+      label: resolved.length > 0 ? `${from}, passed to app.listen()` : `app.listen(${listened})`,
+      changeAt:
+        resolved[0]?.source === 'environment'
+          ? (env.places.get(resolved[0].key)?.changeAt ?? resolved[0].key)
+          : resolved.length > 0
+            ? from
+            : "the port the app's code passes to listen()",
     };
   }
-  const readsChecked = report.deployFile?.path === checkedPath && report.deployFile.destination === destination;
   return appSide(
     report,
     {
@@ -342,16 +349,12 @@ function appFromReport(
         : undefined,
       ...(port ? { port } : {}),
       redirects,
-      deployFileSuffix: readsChecked ? '' : ' (another deploy file than the one checked)',
+      deployFileSuffix,
       emptyAllowlistFix:
         'give ALLOWED_HOSTS, the allowedHosts option, or a deploy file with proxy.host (the deployFile option)',
     },
     [],
   );
-}
-
-function describePort(report: AppSettingsReport): string {
-  return report.origins.port.map((origin) => origin.name).join(' plus ');
 }
 
 /** What the app's report says beyond its settings: the deploy file it reads, its probes' checks. */
