@@ -2,10 +2,12 @@
 // the YAML parser came with it), and the spawn of a NestJS app with the HealthModule to its first
 // 200 on /up, without and with a Kamal deploy file. Not a test: it prints figures measured in this
 // run, medians of BENCH_SPAWNS child processes each (default 15), run one after the other.
-//   npm run bench:startup -w @upgate/health          (builds both packages first)
-// It imports the packages as an app does (their dist/, through the workspace's node_modules), so it
-// can be pointed at another checkout's build to compare: UPGATE_ROOT=/path/to/checkout node ...
-// Entry points and options that checkout does not have are reported as "n/a".
+//   npm run bench:startup -w @upgate/health          (builds both packages first; BENCH_SPAWNS=15)
+// It imports the packages as an app does (their dist/, through the workspace's node_modules). To
+// compare with another checkout's build (its node_modules in place), give its root:
+//   BENCH_COMPARE=/path/to/checkout npm run bench:startup -w @upgate/health
+// The two are then measured in turns (this one, that one, ...), so that a load that comes and goes
+// on a shared machine weighs on both alike. Entry points a checkout does not have are "n/a".
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { get } from 'node:http';
@@ -15,7 +17,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(process.env.UPGATE_ROOT ?? join(here, '..', '..', '..'));
+const roots = [join(here, '..', '..', '..'), ...(process.env.BENCH_COMPARE ? [process.env.BENCH_COMPARE] : [])].map(
+  (root) => resolve(root),
+);
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 15);
 
 const median = (values) => {
@@ -51,6 +55,7 @@ console.log(JSON.stringify({ ms, rss, yaml }));
 `;
 
 function runNode(args, cwd) {
+  // A checkout without the entry point reports it missing rather than failing.
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
     let out = '';
@@ -65,19 +70,24 @@ function cleanEnv() {
   return { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
 }
 
+/** Medians of one import in each checkout, measured in turns. */
 async function measureImport(specifier) {
-  const samples = [];
+  const samples = roots.map(() => []);
   for (let i = 0; i < SPAWNS; i++) {
-    const out = await runNode(['--expose-gc', '--input-type=module', '-e', IMPORT_PROBE, specifier], root);
-    const sample = JSON.parse(out.trim().split('\n').pop());
-    if (sample.missing) return undefined;
-    samples.push(sample);
+    for (const [index, root] of roots.entries()) {
+      const out = await runNode(['--expose-gc', '--input-type=module', '-e', IMPORT_PROBE, specifier], root);
+      samples[index].push(JSON.parse(out.trim().split('\n').pop()));
+    }
   }
-  return {
-    ms: median(samples.map((s) => s.ms)),
-    mib: median(samples.map((s) => s.rss)) / 1024 / 1024,
-    yaml: samples.every((s) => s.yaml) ? 'yes' : samples.some((s) => s.yaml) ? 'sometimes' : 'no',
-  };
+  return samples.map((list) =>
+    list.some((s) => s.missing)
+      ? undefined
+      : {
+          ms: median(list.map((s) => s.ms)),
+          mib: median(list.map((s) => s.rss)) / 1024 / 1024,
+          yaml: list.every((s) => s.yaml) ? 'yes' : list.some((s) => s.yaml) ? 'sometimes' : 'no',
+        },
+  );
 }
 
 // The app: Nest with Express and the HealthModule, written without decorators so that node runs it
@@ -131,57 +141,75 @@ function firstOk(port) {
   });
 }
 
-async function spawnToFirstOk(appFile, deployFile) {
-  const samples = [];
+/** Medians of the spawn of the app to its first 200, in each checkout, in turns. */
+async function spawnToFirstOk(deployFile) {
+  const samples = roots.map(() => []);
   for (let i = 0; i < SPAWNS; i++) {
-    const started = performance.now();
-    const child = spawn(process.execPath, [appFile, String(started), ...(deployFile ? [deployFile] : [])], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...cleanEnv(), PORT: '3000' },
-    });
-    let output = '';
-    const port = await new Promise((done, fail) => {
-      child.stdout.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening (\d+)/.exec(output);
-        if (match) done(Number(match[1]));
-      });
-      child.stderr.on('data', (chunk) => (output += chunk));
-      child.once('exit', (code) => fail(new Error(`the app exited (${code}) before listening:\n${output}`)));
-    });
-    await firstOk(port);
-    samples.push(performance.now() - started);
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
+    for (const [index, root] of roots.entries()) samples[index].push(await spawnOnce(root, deployFile));
   }
-  return median(samples);
+  return samples.map(median);
+}
+
+async function spawnOnce(root, deployFile) {
+  const appFile = writeApp(root);
+  const started = performance.now();
+  const child = spawn(process.execPath, [appFile, String(started), ...(deployFile ? [deployFile] : [])], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...cleanEnv(), PORT: '3000' },
+  });
+  let output = '';
+  const port = await new Promise((done, fail) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening (\d+)/.exec(output);
+      if (match) done(Number(match[1]));
+    });
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => fail(new Error(`the app exited (${code}) before listening:\n${output}`)));
+  });
+  await firstOk(port);
+  const elapsed = performance.now() - started;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGKILL');
+  await exited;
+  return elapsed;
+}
+
+/** The app, inside the checkout (so that it resolves the checkout's packages); out-tsc is ignored by git. */
+function writeApp(root) {
+  const dir = join(root, 'packages', 'health', 'out-tsc', 'startup-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'app.mjs');
+  writeFileSync(file, APP);
+  return file;
 }
 
 const fmt = (value, digits = 1) => (value === undefined ? 'n/a' : value.toFixed(digits));
 
-const resolveFrom = createRequire(join(root, 'package.json'));
-const appDir = join(root, 'packages', 'health', 'bench', 'out-startup');
-mkdirSync(appDir, { recursive: true });
-const appFile = join(appDir, 'app.mjs');
-writeFileSync(appFile, APP);
 const deployFile = join(work, 'deploy.yml');
 writeFileSync(deployFile, DEPLOY_YML);
 
-console.log(`upgate start-up cost: ${root}`);
+const columns = (values, format) => values.map((value) => format(value).padStart(16)).join('');
+console.log(`upgate start-up cost, node ${process.version}, ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
+console.log(`medians of ${SPAWNS} processes per figure${roots.length > 1 ? ', the checkouts measured in turns' : ''}`);
+roots.forEach((root, index) => {
+  const health = createRequire(join(root, 'package.json')).resolve('@upgate/health');
+  console.log(`  [${index + 1}] ${root} (@upgate/health: ${health})`);
+});
 console.log(
-  `node ${process.version}, ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}; medians of ${SPAWNS} processes`,
+  `\n${'import (ms, MiB, yaml loaded)'.padEnd(32)}${columns(
+    roots.map((_, i) => `[${i + 1}]`),
+    String,
+  )}`,
 );
-console.log(`(@upgate/health resolves to ${resolveFrom.resolve('@upgate/health')})\n`);
-console.log('import                      ms     MiB   yaml loaded');
 for (const specifier of ['yaml', '@upgate/config', '@upgate/config/kamal', '@upgate/config/check', '@upgate/health']) {
-  const result = await measureImport(specifier);
-  console.log(
-    `${specifier.padEnd(26)} ${fmt(result?.ms).padStart(5)}  ${fmt(result?.mib).padStart(5)}   ${result?.yaml ?? 'n/a'}`,
-  );
+  const results = await measureImport(specifier);
+  const cell = (r) => (r === undefined ? 'n/a' : `${fmt(r.ms)} ${fmt(r.mib)} ${r.yaml}`);
+  console.log(`${specifier.padEnd(32)}${columns(results, cell)}`);
 }
-console.log('\nNestJS + Express app with HealthModule, spawn to first 200 on /up');
-console.log(`  without a deploy file     ${fmt(await spawnToFirstOk(appFile), 0)} ms`);
-console.log(`  with a deploy file        ${fmt(await spawnToFirstOk(appFile, deployFile), 0)} ms`);
-rmSync(appDir, { recursive: true, force: true });
+console.log('\nNestJS + Express + HealthModule, spawn to first 200 on /up (ms)');
+console.log(`${'  without a deploy file'.padEnd(32)}${columns(await spawnToFirstOk(), (v) => fmt(v, 0))}`);
+console.log(`${'  with a deploy file'.padEnd(32)}${columns(await spawnToFirstOk(deployFile), (v) => fmt(v, 0))}`);
+for (const root of roots)
+  rmSync(join(root, 'packages', 'health', 'out-tsc', 'startup-bench'), { recursive: true, force: true });
