@@ -4,7 +4,8 @@
 // Both at once: @upgate/health depends on @upgate/config, which npm then takes from the other
 // tarball. A package is packed only with its dist/ (npm pack itself would leave it out without a
 // word when it is missing, and the workspace's ignore-scripts means no prepack hook could stop it).
-//   node scripts/pack.js [--out <folder>] [--no-build]
+//   node scripts/pack.js [--out <folder>] [--no-build] [--json] [--package <folder>]...
+// --json prints what was packed as JSON; --package packs these package folders instead of both.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -77,15 +78,26 @@ export function packPackages({ destination, build = true, packages = PACKAGE_DIR
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
-    options: { out: { type: 'string', default: join(root, 'packs') }, 'no-build': { type: 'boolean', default: false } },
+    options: {
+      out: { type: 'string', default: join(root, 'packs') },
+      'no-build': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      package: { type: 'string', multiple: true },
+    },
   });
   const destination = resolve(values.out);
   try {
-    const packed = packPackages({ destination, build: !values['no-build'] });
+    const packed = packPackages({
+      destination,
+      build: !values['no-build'],
+      ...(values.package ? { packages: values.package.map((dir) => resolve(dir)) } : {}),
+    });
     process.stdout.write(
-      `packed into ${destination}:\n${packed.map((p) => `  ${p.name} ${p.version}: ${p.tarball}`).join('\n')}\n\n` +
-        `install both in your app (npm takes @upgate/health's @upgate/config from the other tarball):\n` +
-        `  npm install ${packed.map((p) => p.tarball).join(' ')}\n`,
+      values.json
+        ? `${JSON.stringify(packed, null, 2)}\n`
+        : `packed into ${destination}:\n${packed.map((p) => `  ${p.name} ${p.version}: ${p.tarball}`).join('\n')}\n\n` +
+            `install both in your app (npm takes @upgate/health's @upgate/config from the other tarball):\n` +
+            `  npm install ${packed.map((p) => p.tarball).join(' ')}\n`,
     );
   } catch (error) {
     process.stderr.write(`npm run pack: ${error.message}\n`);

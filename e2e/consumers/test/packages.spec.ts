@@ -18,10 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { packPackages as pack } from '../../../scripts/pack.js';
 import { attw } from './support/attw.js';
-import { PACKAGES, packPackages, type PackedPackage } from './support/pack.js';
-import { WORKSPACE_ROOT } from './support/run.js';
+import { PACK_SCRIPT, PACKAGES, packPackages, type PackedPackage } from './support/pack.js';
+import { run, WORKSPACE_ROOT } from './support/run.js';
 
 interface Manifest {
   name: string;
@@ -147,10 +146,18 @@ describe('npm run pack', () => {
     try {
       await cp(join(PACKAGES[0].dir, 'package.json'), join(unbuilt, 'package.json'));
       await cp(join(PACKAGES[0].dir, 'bin'), join(unbuilt, 'bin'), { recursive: true });
-      expect(() => pack({ destination: join(unbuilt, 'out'), build: false, packages: [unbuilt] })).toThrow(
-        `not packing: these packages are not built (the files their package.json names are missing):\n  ${unbuilt}: ./dist/index.js, ./dist/index.d.ts, ./dist/kamal.d.ts, ./dist/kamal.js, ./dist/check.d.ts, ./dist/check.js, ./dist/internal.d.ts, ./dist/internal.js\nbuild them first: npm run build (or npm run pack, which builds)`,
-      );
-      expect(existsSync(join(unbuilt, 'out'))).toBe(false);
+      const out = join(unbuilt, 'out');
+      const result = await run(process.execPath, [PACK_SCRIPT, '--no-build', '--package', unbuilt, '--out', out], {
+        cwd: WORKSPACE_ROOT,
+        timeoutMs: 60_000,
+        allowFailure: true,
+      });
+      expect(result).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: `npm run pack: not packing: these packages are not built (the files their package.json names are missing):\n  ${unbuilt}: ./dist/index.js, ./dist/index.d.ts, ./dist/kamal.d.ts, ./dist/kamal.js, ./dist/check.d.ts, ./dist/check.js, ./dist/internal.d.ts, ./dist/internal.js\nbuild them first: npm run build (or npm run pack, which builds)\n`,
+      });
+      expect(existsSync(out)).toBe(false);
     } finally {
       await rm(unbuilt, { recursive: true, force: true });
     }

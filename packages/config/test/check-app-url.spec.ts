@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { AppSettingsReport } from '../src/index.js';
+import type { AppSettingsReport, SettingOrigin, SettingSource } from '../src/index.js';
 import { main } from '../src/cli/upgate.js';
 
 const dirs: string[] = [];
@@ -57,7 +57,7 @@ async function run(argv: string[], cwd: string, env: Record<string, string> = {}
   return { status, stdout, stderr };
 }
 
-const origin = (source: string, key: string, name: string) => ({ source, key, name }) as const;
+const origin = (source: SettingSource, key: string, name: string): SettingOrigin => ({ source, key, name });
 
 /** What HealthModule reports for an app with `probePaths: ['/health']` in code and no deploy file. */
 const REPORT: AppSettingsReport = {

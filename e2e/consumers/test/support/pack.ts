@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import { packPackages as pack } from '../../../../scripts/pack.js';
-import { cleanEnv, WORKSPACE_ROOT } from './run.js';
+import { run, WORKSPACE_ROOT } from './run.js';
+
+/** The workspace's pack script (`npm run pack`). */
+export const PACK_SCRIPT = join(WORKSPACE_ROOT, 'scripts/pack.js');
 
 /** The published packages, by workspace folder. */
 export const PACKAGES = [
@@ -25,10 +27,14 @@ export interface PackedPackage {
  * without its dist. The packages are built already (the test target depends on their `build`).
  */
 export async function packPackages(destination: string): Promise<PackedPackage[]> {
-  const packed = pack({ destination, build: false, env: cleanEnv() });
+  const { stdout } = await run(process.execPath, [PACK_SCRIPT, '--no-build', '--json', '--out', destination], {
+    cwd: WORKSPACE_ROOT,
+    timeoutMs: 60_000,
+  });
+  const packed = JSON.parse(stdout) as { name: string; version: string; tarball: string; files: string[] }[];
   return PACKAGES.map(({ name }) => {
     const entry = packed.find((p) => p.name === name);
-    if (entry === undefined) throw new Error(`npm run pack did not pack ${name}`);
+    if (entry === undefined) throw new Error(`npm run pack did not pack ${name}; it printed:\n${stdout}`);
     return { ...entry, name };
   });
 }
