@@ -1,7 +1,8 @@
 // What upgate adds to an app's start-up: the import of each entry point (time, memory, and whether
 // the YAML parser came with it), and the spawn of a NestJS app with the HealthModule to its first
 // 200 on /up, without and with a Kamal deploy file. Not a test: it prints figures measured in this
-// run, medians of BENCH_SPAWNS child processes each (default 15), run one after the other.
+// run, medians of BENCH_SPAWNS child processes each (default 15), run one after the other: wall-clock
+// time, and the CPU time the process used, which a shared machine's load disturbs much less.
 //   npm run bench:startup -w @upgate/health          (builds both packages first; BENCH_SPAWNS=15)
 // It imports the packages as an app does (their dist/, through the workspace's node_modules). To
 // compare with another checkout's build (its node_modules in place), give its root:
@@ -9,7 +10,7 @@
 // The two are then measured in turns (this one, that one, ...), so that a load that comes and goes
 // on a shared machine weighs on both alike. Entry points a checkout does not have are "n/a".
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ const IMPORT_PROBE = `
 const gc = globalThis.gc;
 gc(); gc();
 const before = process.memoryUsage().rss;
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 try { await import(process.argv[1]); } catch (error) {
   if (error?.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || error?.code === 'ERR_MODULE_NOT_FOUND') {
@@ -46,12 +48,13 @@ try { await import(process.argv[1]); } catch (error) {
   throw error;
 }
 const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 gc(); gc();
 const rss = process.memoryUsage().rss - before;
 const { createRequire } = await import('node:module');
 const cache = createRequire(process.cwd() + '/').cache;
 const yaml = Object.keys(cache).some((file) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(file));
-console.log(JSON.stringify({ ms, rss, yaml }));
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rss, yaml }));
 `;
 
 function runNode(args, cwd) {
@@ -84,6 +87,7 @@ async function measureImport(specifier) {
       ? undefined
       : {
           ms: median(list.map((s) => s.ms)),
+          cpuMs: median(list.map((s) => s.cpuMs)),
           mib: median(list.map((s) => s.rss)) / 1024 / 1024,
           yaml: list.every((s) => s.yaml) ? 'yes' : list.some((s) => s.yaml) ? 'sometimes' : 'no',
         },
@@ -147,7 +151,10 @@ async function spawnToFirstOk(deployFile) {
   for (let i = 0; i < SPAWNS; i++) {
     for (const [index, root] of roots.entries()) samples[index].push(await spawnOnce(root, deployFile));
   }
-  return samples.map(median);
+  return samples.map((list) => ({
+    elapsed: median(list.map((s) => s.elapsed)),
+    cpuMs: median(list.map((s) => s.cpuMs)),
+  }));
 }
 
 async function spawnOnce(root, deployFile) {
@@ -170,10 +177,22 @@ async function spawnOnce(root, deployFile) {
   });
   await firstOk(port);
   const elapsed = performance.now() - started;
+  const cpuMs = cpuMsOf(child.pid);
   const exited = new Promise((done) => child.once('exit', done));
   child.kill('SIGKILL');
   await exited;
-  return elapsed;
+  return { elapsed, cpuMs };
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the name), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The app, inside the checkout (so that it resolves the checkout's packages); out-tsc is ignored by git. */
@@ -190,7 +209,7 @@ const fmt = (value, digits = 1) => (value === undefined ? 'n/a' : value.toFixed(
 const deployFile = join(work, 'deploy.yml');
 writeFileSync(deployFile, DEPLOY_YML);
 
-const columns = (values, format) => values.map((value) => format(value).padStart(16)).join('');
+const columns = (values, format) => values.map((value) => format(value).padStart(24)).join('');
 console.log(`upgate start-up cost, node ${process.version}, ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
 console.log(`medians of ${SPAWNS} processes per figure${roots.length > 1 ? ', the checkouts measured in turns' : ''}`);
 roots.forEach((root, index) => {
@@ -198,18 +217,19 @@ roots.forEach((root, index) => {
   console.log(`  [${index + 1}] ${root} (@upgate/health: ${health})`);
 });
 console.log(
-  `\n${'import (ms, MiB, yaml loaded)'.padEnd(32)}${columns(
+  `\n${'import (ms, CPU ms, MiB, yaml)'.padEnd(32)}${columns(
     roots.map((_, i) => `[${i + 1}]`),
     String,
   )}`,
 );
 for (const specifier of ['yaml', '@upgate/config', '@upgate/config/kamal', '@upgate/config/check', '@upgate/health']) {
   const results = await measureImport(specifier);
-  const cell = (r) => (r === undefined ? 'n/a' : `${fmt(r.ms)} ${fmt(r.mib)} ${r.yaml}`);
+  const cell = (r) => (r === undefined ? 'n/a' : `${fmt(r.ms)} ${fmt(r.cpuMs)} ${fmt(r.mib)} ${r.yaml}`);
   console.log(`${specifier.padEnd(32)}${columns(results, cell)}`);
 }
-console.log('\nNestJS + Express + HealthModule, spawn to first 200 on /up (ms)');
-console.log(`${'  without a deploy file'.padEnd(32)}${columns(await spawnToFirstOk(), (v) => fmt(v, 0))}`);
-console.log(`${'  with a deploy file'.padEnd(32)}${columns(await spawnToFirstOk(deployFile), (v) => fmt(v, 0))}`);
+console.log('\nNestJS + Express + HealthModule, spawn to first 200 on /up (ms, CPU ms of the app)');
+const spawnCell = (v) => `${fmt(v.elapsed, 0)} ${fmt(v.cpuMs, 0)}`;
+console.log(`${'  without a deploy file'.padEnd(32)}${columns(await spawnToFirstOk(), spawnCell)}`);
+console.log(`${'  with a deploy file'.padEnd(32)}${columns(await spawnToFirstOk(deployFile), spawnCell)}`);
 for (const root of roots)
   rmSync(join(root, 'packages', 'health', 'out-tsc', 'startup-bench'), { recursive: true, force: true });
