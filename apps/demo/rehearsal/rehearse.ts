@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readKamalDeployFile } from '@upgate/config';
+import { readKamalDeployFile } from '@upgate/config/kamal';
 import { DEMO_MAIN, DemoVersion, describeExit, FAIL_READINESS, preload, type VersionOptions } from './demo-version.js';
 import { ensureHaproxy, Haproxy, HEALTH_CHECK, RehearsalError, RETRIES, sleep } from './haproxy.js';
 import { Load, type LoadFigures } from './load.js';

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiskHealthIndicator, HealthIndicatorService, MemoryHealthIndicator, TerminusModule } from '@nestjs/terminus';
+import type { DeployFileReading } from '@upgate/config';
 import { HealthModule } from '@upgate/health';
 import { adminController } from './admin/admin-controller.factory.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -9,11 +10,10 @@ import { PROBE_TIMEOUT_MS, readinessChecks, STARTUP_PATH, startupChecks } from '
 import { ItemsModule } from './items/items.module.js';
 import { ItemsService } from './items/items.service.js';
 import { PasswordResetController } from './password-reset/password-reset.controller.js';
-import { READINESS_PATH, type DemoSettings } from './settings/demo-settings.js';
-import { DEMO_SETTINGS } from './settings/demo-settings.token.js';
+import { adminHosts, READINESS_PATH } from './settings/demo-settings.js';
 import { WorkController } from './work/work.controller.js';
 
-/** What the platform decides beside the demo's settings: the database, the shutdown delay. */
+/** What the platform decides beside the deploy file: the database, the shutdown delay. */
 export interface PlatformSettings {
   readonly database: DatabaseSettings;
   readonly shutdownDelayMs: number;
@@ -21,8 +21,12 @@ export interface PlatformSettings {
 
 @Module({})
 export class AppModule {
-  /** The app for these settings (loaded in main.ts before Nest starts, so that bad ones stop it with the reason). */
-  static register(settings: DemoSettings, platform: PlatformSettings): DynamicModule {
+  /**
+   * The app for its deploy file (read once in main.ts): HealthModule takes the hosts, the
+   * health-check path and the port from it; the admin API its admin host.
+   */
+  static register(deployFile: DeployFileReading | undefined, platform: PlatformSettings): DynamicModule {
+    const admin = adminHosts(deployFile);
     return {
       module: AppModule,
       imports: [
@@ -45,10 +49,9 @@ export class AppModule {
             items: ItemsService,
             health: HealthIndicatorService,
           ) => ({
-            ...settings.upgate,
-            probePaths: [...new Set([...settings.upgate.probePaths, STARTUP_PATH])],
+            deployFile: deployFile ?? false,
+            // /up, kamal-proxy's check, comes from the deploy file and stays a liveness probe.
             probes: {
-              ...Object.fromEntries(settings.livenessPaths.map((path) => [path, []])),
               [READINESS_PATH]: readinessChecks(memory, disk, postgres),
               [STARTUP_PATH]: startupChecks(items, health),
             },
@@ -59,12 +62,7 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [
-        PasswordResetController,
-        WorkController,
-        ...(settings.adminHosts.length > 0 ? [adminController(settings.adminHosts)] : []),
-      ],
-      providers: [{ provide: DEMO_SETTINGS, useValue: settings }],
+      controllers: [PasswordResetController, WorkController, ...(admin.length > 0 ? [adminController(admin)] : [])],
     };
   }
 }

@@ -51,7 +51,7 @@ const deployEdit = (name: string, edit: (text: string) => string, at: RegExp, pr
 
 const HOSTS_BLOCK = / {2}hosts:\n( {4}- .*\n)+/;
 const EMPTY_ALLOWLIST =
-  'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })';
+  'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file (the deployFile option)';
 
 const CASES: readonly BadSettings[] = [
   // Allowlist entries: URLs, paths, regular expressions, ports, networks, wildcards, grammar.
@@ -96,9 +96,7 @@ const CASES: readonly BadSettings[] = [
   {
     name: 'a deploy file without proxy hosts (and without ssl, which needs one)',
     deploy: (text) => replace(replace(text, HOSTS_BLOCK, ''), '  ssl: true\n', ''),
-    problems: (file) => [
-      EMPTY_ALLOWLIST.replace('a Kamal deploy file read with loadSettings({ deployFile })', file.path),
-    ],
+    problems: (file) => [EMPTY_ALLOWLIST.replace('a Kamal deploy file (the deployFile option)', file.path)],
   },
   // Probe paths.
   variable('HEALTH_PROBE_PATHS', 'up', 'is not an absolute path; write "/up"'),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readKamalDeployFile } from '@upgate/config';
+import { readKamalDeployFile } from '@upgate/config/kamal';
 import { PROBE_TIMEOUT_MS } from '../src/health/readiness.js';
 import {
   CONTAINER_ID,

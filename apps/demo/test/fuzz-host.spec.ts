@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import { readKamalDeployFile } from '@upgate/config';
+import { readKamalDeployFile } from '@upgate/config/kamal';
 import {
   DISALLOWED_HOST_MESSAGE,
   MALFORMED_HOST_MESSAGE,

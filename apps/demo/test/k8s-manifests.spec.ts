@@ -4,13 +4,14 @@
  * delay against terminationGracePeriodSeconds; then the built demo, started with the Deployment's
  * environment, answers each probe as the kubelet sends it, within its timeout.
  */
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { PROBE_TIMEOUT_MS, STARTUP_PATH } from '../src/health/readiness.js';
 import { MAX_SHUTDOWN_DELAY_MS, shutdownDelay } from '../src/health/shutdown-delay.js';
-import { loadDemoSettings, READINESS_PATH } from '../src/settings/demo-settings.js';
+import type { UpgateSettings } from '@upgate/config';
+import { READINESS_PATH } from '../src/settings/demo-settings.js';
 import { MAX_WORK_MS } from '../src/work/work.controller.js';
 import {
   cleanUp,
@@ -22,6 +23,7 @@ import {
   spawnDemo,
   withAppPort,
 } from './support/demo-process.js';
+import { startWith } from './support/demo-in-process.js';
 
 interface Probe {
   httpGet: { path: string; port: number | string };
@@ -69,9 +71,14 @@ const deployment = all.find((m): m is Deployment => m.kind === 'Deployment');
 const service = all.find((m): m is Service => m.kind === 'Service');
 const pod = deployment?.spec.template.spec;
 const container = pod?.containers[0];
-/** What the demo runs with in the cluster: the image's deploy file, production, the Deployment's env. */
-const settings = loadDemoSettings({ NODE_ENV: 'production', DEPLOY_FILE: DEPLOY_YML });
 const env = Object.fromEntries((container?.env ?? []).map((entry) => [entry.name, entry.value]));
+/** What the demo runs with in the cluster, as upgate resolves it: the image's deploy file, production. */
+let settings: UpgateSettings;
+beforeAll(async () => {
+  const { resolution } = await startWith({ NODE_ENV: 'production', DEPLOY_FILE: DEPLOY_YML });
+  if (resolution.settings === undefined) throw new Error('the demo resolved no settings');
+  settings = resolution.settings;
+});
 
 /** The container port a probe's `port` (a number or a port's name) means. */
 function portOf(probe: Probe): number | undefined {
@@ -90,11 +97,12 @@ describe('k8s/ against the demo’s settings', () => {
   });
 
   it('probes the demo’s own paths: startup, readiness, and liveness the one kamal-proxy checks too', () => {
-    const livenessPaths = settings.livenessPaths;
+    const livenessPaths = settings.probePaths.filter((path) => path !== READINESS_PATH && path !== STARTUP_PATH);
     expect(container?.startupProbe.httpGet.path).toBe(STARTUP_PATH);
     expect(container?.readinessProbe.httpGet.path).toBe(READINESS_PATH);
     expect(livenessPaths).toContain(container?.livenessProbe.httpGet.path);
-    expect(settings.upgate.probePaths).toContain(container?.readinessProbe.httpGet.path);
+    expect(settings.probePaths).toContain(container?.readinessProbe.httpGet.path);
+    expect(settings.probePaths).toContain(container?.startupProbe.httpGet.path);
   });
 
   it('sends every probe to the port the app listens on', () => {

@@ -3,7 +3,7 @@
  * put through what kamal-proxy does during a deploy, then through what clients do.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readKamalDeployFile } from '@upgate/config';
+import { readKamalDeployFile } from '@upgate/config/kamal';
 import {
   CONTAINER_ID,
   cleanUp,
@@ -53,12 +53,12 @@ describe('the demo deployed with Kamal: production settings from config/deploy.y
     const output = demo.output();
     expect(output).toContain(`listening on http://localhost:${port} (all interfaces, NODE_ENV production)`);
     expect(output).toContain(
-      `allowed hosts: ${publicHost}, ${adminHost} (from ${deployFile}:${lineOf('proxy.hosts')} proxy.hosts)`,
+      `allowed hosts: ${publicHost}, ${adminHost} (from ${deployFile}:${lineOf('proxy.hosts')}: proxy.hosts)`,
     );
     expect(output).toContain(
-      `probe paths: /up (liveness, no checks; from ${deployFile}:${lineOf('proxy.healthcheck.path')} proxy.healthcheck.path), /ready (readiness: heap under 512 MiB, disk under 95% used, PostgreSQL answering; 503 in maintenance), /startup (startup: the catalogue's table is there)`,
+      `probe paths: /up (liveness, no checks; from ${deployFile}:${lineOf('proxy.healthcheck.path')}: proxy.healthcheck.path), /ready (readiness: heap under 512 MiB, disk under 95% used, PostgreSQL answering; 503 in maintenance), /startup (startup: the catalogue's table is there)`,
     );
-    expect(output).toContain(`port: ${port} (from ${deployFile}:${lineOf('proxy.app_port')} proxy.app_port)`);
+    expect(output).toContain(`port: ${port} (from ${deployFile}:${lineOf('proxy.app_port')}: proxy.app_port)`);
     expect(output).toContain(`admin API: /admin/stats on ${adminHost} only`);
   });
 

@@ -3,7 +3,7 @@
  * it in production with the reason.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { readKamalDeployFile } from '@upgate/config';
+import { readKamalDeployFile } from '@upgate/config/kamal';
 import { cleanUp, deployCopy, freePort, get, replace, spawnDemo, withAppPort } from './support/demo-process.js';
 
 afterAll(cleanUp);
@@ -19,7 +19,7 @@ async function started(demo: ReturnType<typeof spawnDemo>, timeoutMs = 20_000): 
 }
 
 describe('development (NODE_ENV unset): what `npm start` gives on a fresh clone', () => {
-  it("allows localhost and the deploy file's hosts, takes PORT over proxy.app_port, and says so", async () => {
+  it("allows localhost and the deploy file's hosts, takes PORT over proxy.app_port, and warns that production would not", async () => {
     const port = await freePort();
     const deployFile = deployCopy();
     const deploy = readKamalDeployFile(deployFile);
@@ -28,18 +28,21 @@ describe('development (NODE_ENV unset): what `npm start` gives on a fresh clone'
     const output = demo.output();
     expect(output).toContain(`listening on http://localhost:${port} (all interfaces, NODE_ENV development)`);
     expect(output).toContain(
-      `allowed hosts: .localhost, 127.0.0.1, [::1], ${deploy.proxy.hosts.join(', ')} (from upgate's development hosts plus ${deployFile}:${deploy.locate('proxy.hosts')?.line} proxy.hosts)`,
+      `allowed hosts: .localhost, 127.0.0.1, [::1], ${deploy.proxy.hosts.join(', ')} (from upgate's development hosts plus ${deployFile}:${deploy.locate('proxy.hosts')?.line}: proxy.hosts)`,
     );
     expect(output).toContain('probe paths: /up (liveness, no checks; from');
     expect(output).toContain(`port: ${port} (from PORT)`);
     expect(output).toContain(
-      `admin API: /admin/stats on ${deploy.proxy.hosts.filter((h) => h.startsWith('admin.')).join(', ')}, admin.localhost only`,
+      `WARN [upgate] PORT: "${port}" differs from proxy.app_port 3000 (${deployFile}:${deploy.locate('proxy.app_port')?.line}), the port kamal-proxy sends requests and probes to; make them equal (only development starts with this)\n`,
     );
+    const adminHost = deploy.proxy.hosts.find((h) => h.startsWith('admin.')) ?? 'no admin host in the deploy file';
+    expect(output).toContain(`admin API: /admin/stats on ${adminHost} only`);
 
     expect((await get(port, '/api/items', { host: `localhost:${port}` })).status).toBe(200);
     expect((await get(port, '/api/items', { host: `127.0.0.1:${port}` })).status).toBe(200);
     expect((await get(port, '/api/items', { host: deploy.proxy.hosts[0] })).status).toBe(200);
-    expect((await get(port, '/admin/stats', { host: `admin.localhost:${port}` })).status).toBe(200);
+    expect((await get(port, '/admin/stats', { host: adminHost })).status).toBe(200);
+    expect((await get(port, '/admin/stats', { host: `localhost:${port}` })).status).toBe(400);
     expect((await get(port, '/api/items', { host: 'evil.example' })).status).toBe(400);
     const reset = await get(port, '/api/password-resets', {
       host: `localhost:${port}`,
@@ -62,7 +65,7 @@ describe('production: settings that stop the demo, and say which setting to give
       'upgate-demo: not starting.\n' +
         'upgate: invalid settings (1 problem):\n' +
         '  - allowed hosts: are empty, which only development allows (NODE_ENV is "production"); ' +
-        'give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })\n',
+        'give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file (the deployFile option)\n',
     );
   });
 

@@ -6,18 +6,23 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { readKamalDeployFile } from '@upgate/config';
+import { readKamalDeployFile } from '@upgate/config/kamal';
 import { PROBE_OPTION_DEFAULTS } from '@upgate/health';
 import { PROBE_TIMEOUT_MS } from '../src/health/readiness.js';
 import {
   cleanUp,
+  DEMO_MAIN,
   DEMO_ROOT,
   DEPLOY_YML,
   deployCopy,
+  freePort,
+  kamalProxyHealthCheck,
   replace,
   REPO_ROOT,
+  spawnDemo,
   tempDir,
   UPGATE_BIN,
+  withAppPort,
 } from './support/demo-process.js';
 
 afterAll(cleanUp);
@@ -28,12 +33,12 @@ interface Run {
   readonly stderr: string;
 }
 
-function upgate(args: string[], cwd: string): Promise<Run> {
+function upgate(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [UPGATE_BIN, ...args],
-      { cwd, env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 },
+      { cwd, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         done({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
       },
@@ -84,7 +89,7 @@ describe("upgate check on the demo's own files", () => {
     const run = await check(DEPLOY_YML);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(
-      /^upgate check: config\/deploy\.yml against the app's settings \(NODE_ENV production\)\n/,
+      /^upgate check: config\/deploy\.yml against the app's settings \(NODE_ENV production\), assuming the app reads this deploy file and no code of it sets them \(--app "<start command>" checks the app itself\)\n/,
     );
     expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
     expect(run.status).toBe(0);
@@ -97,7 +102,7 @@ describe("upgate check on the demo's own files", () => {
     );
     expect(run.stdout).toContain('  trust proxy    false  (TRUST_PROXY in apps/demo/config/deploy.yml:');
     expect(run.stdout).toContain(
-      "upgate check: apps/demo/config/deploy.yml against the app's settings (NODE_ENV production)\n",
+      'upgate check: apps/demo/config/deploy.yml against the app\'s settings (NODE_ENV production), assuming the app reads this deploy file and no code of it sets them (--app "<start command>" checks the app itself)\n',
     );
     expect(run.stdout).toMatch(/\n\nno mismatches\n$/);
     expect(run.status).toBe(0);
@@ -210,5 +215,116 @@ describe('upgate check on broken copies of the demo', () => {
       'error healthcheck-timeout proxy.healthcheck.timeout',
       'warning forwarded-headers proxy.ssl',
     ]);
+  });
+});
+
+/** A copy of the demo's deploy file whose health check is `/health`, for an app that does not read it. */
+const HEALTH_PATH = (text: string): string => replace(text, 'path: /up', 'path: /health');
+/** The demo reading no deploy file: its hosts from the environment, its probe paths upgate's default and its code's. */
+const WITHOUT_DEPLOY_FILE = { DEPLOY_FILE: 'none', ALLOWED_HOSTS: 'demo.example.com,admin.demo.example.com' };
+
+describe('upgate check --app: the demo itself, run in check mode', () => {
+  it('finds no mismatch with the demo as built, and shows what the app resolved, from where', async () => {
+    const run = await upgate(['check', '--app', 'node dist/main.js'], DEMO_ROOT);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(
+      [
+        'upgate check: config/deploy.yml against the app started with "node dist/main.js" (NODE_ENV production)',
+        '  allowed hosts  demo.example.com, admin.demo.example.com  (config/deploy.yml:17: proxy.hosts)',
+        '  probe paths    /up, /ready  (config/deploy.yml:27: proxy.healthcheck.path plus the probes option)',
+        '  port           3000  (config/deploy.yml:21: proxy.app_port, passed to app.listen())',
+        '  trust proxy    false  (TRUST_PROXY in config/deploy.yml:52 (env.clear.TRUST_PROXY))',
+        `  probe timeout  ${PROBE_TIMEOUT_MS} ms  (the probeTimeoutMs option)`,
+        '  deploy file    config/deploy.yml',
+        '',
+        'no mismatches',
+        '',
+      ].join('\n'),
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it('fails an app that does not answer the health-check path, naming the path, and passes once it is fixed', async () => {
+    const broken = deployCopy(HEALTH_PATH);
+    const project = dirname(dirname(broken));
+    const run = await upgate(['check', '--app', `node ${DEMO_MAIN}`], project, WITHOUT_DEPLOY_FILE);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `${at(broken, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [probe-path]\n` +
+        "  kamal-proxy checks proxy.healthcheck.path '/health', which is not a probe path of the app ('/up', '/ready', from upgate's default plus the probes option), so upgate applies the host check to it",
+    );
+    expect(run.stdout).toContain(
+      "  fix: add '/health' to the app's probe paths (HEALTH_PROBE_PATHS or the probePaths option), or set proxy.healthcheck.path to one of them ('/up', '/ready')\n",
+    );
+    expect(run.stdout).toContain('  deploy file    none: the app reads no deploy file\n');
+    expect(run.stdout).toMatch(/\n1 error\n$/);
+
+    const fixed = await upgate(['check', '--app', `node ${DEMO_MAIN}`], project, {
+      ...WITHOUT_DEPLOY_FILE,
+      HEALTH_PROBE_PATHS: '/health',
+    });
+    expect(fixed.stdout).toContain(
+      '  probe paths    /health, /ready  (HEALTH_PROBE_PATHS (environment) plus the probes option)\n',
+    );
+    expect(fixed.stdout).toMatch(/\n\nno mismatches\n$/);
+    expect(fixed.status).toBe(0);
+  });
+
+  it('fails an app port other than proxy.app_port (the image built for another APP_PORT), naming where the port comes from', async () => {
+    const run = await upgate(['check', '--port', '8080', '--app', 'node dist/main.js'], DEMO_ROOT);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `config/deploy.yml:21: error: proxy.app_port [app-port]\n  kamal-proxy sends requests and probes to proxy.app_port 3000, but the app listens on 8080, from --port: nothing answers`,
+    );
+    expect(run.stdout).toContain("  fix: set proxy.app_port to 8080, or the app's PORT to 3000\n");
+  });
+});
+
+describe('upgate check --url: the demo running, reached as kamal-proxy and the public reach it', () => {
+  it('finds no mismatch with the demo on its own deploy file', async () => {
+    const port = await freePort();
+    const file = deployCopy(withAppPort(port));
+    const demo = spawnDemo({ NODE_ENV: 'production', DEPLOY_FILE: file });
+    await kamalProxyHealthCheck(port, demo);
+    const run = await upgate(['check', '--url', `http://127.0.0.1:${port}`], dirname(dirname(file)));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        [
+          `^upgate check: config/deploy\\.yml against the app at http://127\\.0\\.0\\.1:${port}, reached as kamal-proxy and the public reach it`,
+          '  GET /  Host: unlisted\\.upgate-check\\.invalid  -> 400 .* in \\d+ ms \\(rejected\\)',
+          '  GET /  Host: demo\\.example\\.com  -> 404 .* in \\d+ ms \\(not rejected\\)',
+          '  GET /  Host: admin\\.demo\\.example\\.com  -> 404 .* in \\d+ ms \\(not rejected\\)',
+          `  GET /up  Host: 7c7168a662c1:${port}  User-Agent: kamal-proxy  -> 200 "\\{\\\\"status\\\\":\\\\"ok\\\\"\\}" in \\d+ ms`,
+          '',
+          'no mismatches\n$',
+        ].join('\n'),
+      ),
+    );
+    expect(run.status).toBe(0);
+    demo.child.kill('SIGTERM');
+    await demo.exited;
+  });
+
+  it('fails an app that does not answer the health-check path, naming the path, and passes once it is fixed', async () => {
+    const port = await freePort();
+    const broken = deployCopy((text) => HEALTH_PATH(withAppPort(port)(text)));
+    const demo = spawnDemo({ NODE_ENV: 'production', PORT: String(port), ...WITHOUT_DEPLOY_FILE });
+    await kamalProxyHealthCheck(port, demo);
+    const run = await upgate(['check', '--url', `http://127.0.0.1:${port}`], dirname(dirname(broken)));
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `${at(broken, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [preflight-probe]\n` +
+        `  GET /health with Host '7c7168a662c1:${port}' and User-Agent 'kamal-proxy', as kamal-proxy checks the new container, got 400 `,
+    );
+    expect(run.stdout).toContain(
+      "the app's host check rejected it, so '/health' is not one of the app's probe paths (they are answered whatever the Host)",
+    );
+
+    const fixed = deployCopy(withAppPort(port));
+    const again = await upgate(['check', '--url', `http://127.0.0.1:${port}`], dirname(dirname(fixed)));
+    expect(again.stdout).toMatch(/\n\nno mismatches\n$/);
+    expect(again.status).toBe(0);
+    demo.child.kill('SIGTERM');
+    await demo.exited;
   });
 });

@@ -70,6 +70,16 @@ console.log(JSON.stringify({
 }));
 `;
 
+/** Run in the app's folder: whether the yaml package is loaded after the packages, then after the Kamal reader. */
+const YAML_SCRIPT = `
+const loaded = () => Object.keys(require.cache).some((file) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(file));
+require('@upgate/health');
+require('@upgate/config');
+const withPackages = loaded();
+require('@upgate/config/kamal');
+console.log(JSON.stringify({ withPackages, withKamalReader: loaded() }));
+`;
+
 interface Resolutions {
   app: Record<string, string>;
   health: Record<string, string>;
@@ -210,7 +220,26 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
     expect(stdout.startsWith('Usage: upgate <command> [options]\n')).toBe(true);
   });
 
+  if (consumer.module === 'esm') {
+    test('passes `upgate check --app` with its own start command: what the app resolved from its deploy file, in check mode', async () => {
+      const { code, stdout } = await app.node(
+        [join(app.dir, 'node_modules/.bin/upgate'), 'check', '--port', '3000', '--app', 'node dist/main.js'],
+        { allowFailure: true, timeoutMs: 60_000 },
+      );
+      expect(stdout).toContain(
+        '  probe paths    /up, /ready  (config/deploy.yml:13: proxy.healthcheck.path plus the probes option)\n',
+      );
+      expect(stdout).toContain('  deploy file    config/deploy.yml\n');
+      expect({ code, end: stdout.slice(-16) }).toEqual({ code: 0, end: '\n\nno mismatches\n' });
+    });
+  }
+
   if (consumer.module === 'commonjs') {
+    test('loads the YAML parser only with the Kamal reader: an app that reads no deploy file does without it', async () => {
+      const { stdout } = await app.node(['-e', YAML_SCRIPT]);
+      expect(JSON.parse(stdout)).toEqual({ withPackages: false, withKamalReader: true });
+    });
+
     test('loads the ESM packages with require(): Node has require(esm) on', async () => {
       const { stdout } = await app.node(['-e', RESOLUTIONS_SCRIPT]);
       expect((JSON.parse(stdout) as Resolutions).requireModule).toBe(true);
@@ -235,7 +264,7 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
       });
       expect({ code: result.code, tests: /^Tests: .*$/m.exec(result.stderr)?.[0] }).toEqual({
         code: 0,
-        tests: 'Tests:       1 passed, 1 total',
+        tests: 'Tests:       2 passed, 2 total',
       });
     });
 

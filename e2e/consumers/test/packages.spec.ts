@@ -12,14 +12,15 @@
  * consumer that opts into `@upgate/source` would select it, and then gets a resolution error naming
  * the missing file rather than TypeScript sources compiled with someone else's settings.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { attw } from './support/attw.js';
-import { PACKAGES, packPackages, type PackedPackage } from './support/pack.js';
-import { WORKSPACE_ROOT } from './support/run.js';
+import { PACK_SCRIPT, PACKAGES, packPackages, type PackedPackage } from './support/pack.js';
+import { run, WORKSPACE_ROOT } from './support/run.js';
 
 interface Manifest {
   name: string;
@@ -77,12 +78,16 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
     expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg, { color: false })}`)).toEqual([]);
   });
 
-  test('attw: the types resolve under node10, node16 (ESM) and bundler; the one finding is require() of ESM from node16 CommonJS', async () => {
+  test('attw: the types of every entry point resolve under node10, node16 (ESM) and bundler; the one finding is require() of ESM from node16 CommonJS', async () => {
     // attw (with TypeScript 5.6 inside) predates require(esm): it flags any ESM-only package for
     // CommonJS importers. Node >= 20.19 (this package's engines) loads it, and TypeScript >= 5.8
     // with module nodenext allows it: consumers.spec.ts proves both with a NestJS 11 CommonJS app.
     const problems = await attw(packed(name).tarball, join(workDir, `${name.replace('/', '-')}.attw.json`));
-    expect(problems).toEqual([{ kind: 'CJSResolvesToESM', entrypoint: '.', resolutionKind: 'node16-cjs' }]);
+    // node10 (no exports) finds the subpaths' types through typesVersions.
+    const entrypoints = Object.keys((await manifestOf(dir)).exports ?? {}).filter((e) => e !== './package.json');
+    expect(problems).toEqual(
+      entrypoints.map((entrypoint) => ({ kind: 'CJSResolvesToESM', entrypoint, resolutionKind: 'node16-cjs' })),
+    );
   });
 
   test('contains the compiled module, source map and declarations of every source file, the README, CHANGELOG and LICENSE, and nothing else', async () => {
@@ -114,12 +119,48 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
 
   test('exports dist/ to every consumer; the workspace-only @upgate/source condition names a file the tarball does not hold', async () => {
     const manifest = await manifestOf(dir);
-    expect(manifest.exports).toEqual({
-      '.': { '@upgate/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
-      './package.json': './package.json',
+    const entry = (file: string) => ({
+      '@upgate/source': `./src/${file}.ts`,
+      types: `./dist/${file}.d.ts`,
+      default: `./dist/${file}.js`,
     });
+    expect(manifest.exports).toEqual(
+      name === '@upgate/config'
+        ? {
+            '.': entry('index'),
+            './kamal': entry('kamal'),
+            './check': entry('check'),
+            './internal': entry('internal'),
+            './package.json': './package.json',
+          }
+        : { '.': entry('index'), './package.json': './package.json' },
+    );
     expect([manifest.main, manifest.types]).toEqual(['./dist/index.js', './dist/index.d.ts']);
     expect(packed(name).files.filter((f) => f.startsWith('src/'))).toEqual([]);
+  });
+});
+
+describe('npm run pack', () => {
+  test('refuses a package without its dist, naming the files its manifest points at', async () => {
+    const unbuilt = await mkdtemp(join(tmpdir(), 'upgate-unbuilt-'));
+    try {
+      await cp(join(PACKAGES[0].dir, 'package.json'), join(unbuilt, 'package.json'));
+      await cp(join(PACKAGES[0].dir, 'bin'), join(unbuilt, 'bin'), { recursive: true });
+      const out = join(unbuilt, 'out');
+      const result = await run(process.execPath, [PACK_SCRIPT, '--no-build', '--package', unbuilt, '--out', out], {
+        cwd: WORKSPACE_ROOT,
+        timeoutMs: 60_000,
+        allowFailure: true,
+      });
+      expect(result).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: `npm run pack: not packing: these packages are not built (the files their package.json names are missing):\n  ${unbuilt}: ./dist/index.js, ./dist/index.d.ts, ./dist/kamal.d.ts, ./dist/kamal.js, ./dist/check.d.ts, ./dist/check.js, ./dist/internal.d.ts, ./dist/internal.js\nbuild them first: npm run build (or npm run pack, which builds)\n`,
+      });
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await rm(unbuilt, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,10 +6,10 @@ try {
 } catch (error) {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli/upgate.js')) {
     process.stderr.write(
-      'upgate: @upgate/config is not built (dist/cli/upgate.js is missing); build it first: npx nx build config\n',
+      'upgate: @upgate/config is not built (dist/cli/upgate.js is missing); build it first: npx tsc --build tsconfig.lib.json in the package (in the upgate workspace: npm run build)\n',
     );
     process.exit(2);
   }
   throw error;
 }
-process.exitCode = cli.main(process.argv.slice(2));
+process.exitCode = await cli.main(process.argv.slice(2));

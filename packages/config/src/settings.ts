@@ -122,6 +122,19 @@ export interface UpgateSettings {
 
 /**
  * What one source (an options object, the environment, a deploy file) contributes: the fields it
- * gives, already checked and normalised. `loadSettings` merges these by precedence.
+ * gives, already checked and normalised. `resolveSettings` merges these by precedence.
  */
 export type PartialUpgateSettings = Partial<UpgateSettings>;
+
+/** The name of one setting, as `UpgateSettings` has it. */
+export type SettingKey = keyof UpgateSettings;
+
+/** Every setting, in the order messages and reports list them. */
+export const SETTING_KEYS: readonly SettingKey[] = Object.freeze([
+  'allowedHosts',
+  'probePaths',
+  'trustProxy',
+  'rejectStatus',
+  'environment',
+  'port',
+] as const);

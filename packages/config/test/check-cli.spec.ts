@@ -39,10 +39,10 @@ function project(files: Record<string, string>): string {
 }
 
 /** Runs `upgate <argv>` in-process, as the bin does, with the given environment and directory. */
-function run(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+async function run(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
   let stdout = '';
   let stderr = '';
-  const status = main(argv, {
+  const status = await main(argv, {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     env: options.env ?? {},
@@ -52,13 +52,13 @@ function run(argv: string[], options: { cwd?: string; env?: Record<string, strin
 }
 
 describe('upgate check: the report', () => {
-  it('prints the settings compared, where each came from, and "no mismatches", with status 0', () => {
-    const result = run(['check']);
+  it('prints the settings compared, where each came from, and "no mismatches", with status 0', async () => {
+    const result = await run(['check']);
     expect(result).toEqual({
       status: 0,
       stderr: '',
       stdout: [
-        "upgate check: config/deploy.yml against the app's settings (NODE_ENV production)",
+        'upgate check: config/deploy.yml against the app\'s settings (NODE_ENV production), assuming the app reads this deploy file and no code of it sets them (--app "<start command>" checks the app itself)',
         '  allowed hosts  shop.example.com  (config/deploy.yml:7: proxy.host, which the app reads)',
         '  probe paths    /up  (config/deploy.yml:11: proxy.healthcheck.path, which the app reads)',
         '  port           3000  (config/deploy.yml:8: proxy.app_port, which the app reads)',
@@ -71,13 +71,13 @@ describe('upgate check: the report', () => {
     });
   });
 
-  it('prints each mismatch as file:line: severity: key [rule], message and fix, errors first, and exits 1', () => {
+  it('prints each mismatch as file:line: severity: key [rule], message and fix, errors first, and exits 1', async () => {
     const cwd = project({ 'config/deploy.yml': DEPLOY });
-    const result = run(['check', '--probe-paths', '/health', '--trust-proxy', 'true', '--port', '3000'], { cwd });
+    const result = await run(['check', '--probe-paths', '/health', '--trust-proxy', 'true', '--port', '3000'], { cwd });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe(
       [
-        "upgate check: config/deploy.yml against the app's settings (NODE_ENV production)",
+        'upgate check: config/deploy.yml against the app\'s settings (NODE_ENV production), assuming the app reads this deploy file and no code of it sets them (--app "<start command>" checks the app itself)',
         '  allowed hosts  shop.example.com  (config/deploy.yml:7: proxy.host, which the app reads)',
         '  probe paths    /health  (--probe-paths)',
         '  port           3000  (--port)',
@@ -98,12 +98,12 @@ describe('upgate check: the report', () => {
     );
   });
 
-  it('exits 0 with warnings only', () => {
-    expect(run(['check', '--trust-proxy', 'private']).status).toBe(0);
+  it('exits 0 with warnings only', async () => {
+    expect((await run(['check', '--trust-proxy', 'private'])).status).toBe(0);
   });
 
-  it('prints JSON for machines with --json', () => {
-    const result = run(['check', '--allowed-hosts', 'other.example.com', '--json']);
+  it('prints JSON for machines with --json', async () => {
+    const result = await run(['check', '--allowed-hosts', 'other.example.com', '--json']);
     expect(result.status).toBe(1);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({
@@ -139,15 +139,15 @@ describe("upgate check: where the app's settings come from", () => {
     '.env.production': '# the app in production\nNODE_ENV=production\nPORT=5000\n',
   };
 
-  it('takes a flag over an env file, an env file over the environment, and the environment over the deploy file', () => {
+  it('takes a flag over an env file, an env file over the environment, and the environment over the deploy file', async () => {
     const cwd = project(files);
     const env = { PORT: '4000', ALLOWED_HOSTS: 'shop.example.com' };
-    const viaEnv = run(['check', '--json'], { cwd, env });
+    const viaEnv = await run(['check', '--json'], { cwd, env });
     expect(JSON.parse(viaEnv.stdout).app.sources).toMatchObject({
       port: 'PORT (environment)',
       allowedHosts: 'ALLOWED_HOSTS (environment)',
     });
-    const viaFile = run(['check', '--env-file', '.env.production', '--json'], { cwd, env });
+    const viaFile = await run(['check', '--env-file', '.env.production', '--json'], { cwd, env });
     expect(JSON.parse(viaFile.stdout).app).toMatchObject({
       port: 5000,
       sources: { port: 'PORT in .env.production:3' },
@@ -155,16 +155,16 @@ describe("upgate check: where the app's settings come from", () => {
     expect(JSON.parse(viaFile.stdout).findings[0].message).toContain(
       'but the app listens on 5000, from PORT in .env.production:3',
     );
-    const viaFlag = run(['check', '--env-file', '.env.production', '--port', '3000', '--json'], { cwd, env });
+    const viaFlag = await run(['check', '--env-file', '.env.production', '--port', '3000', '--json'], { cwd, env });
     expect(JSON.parse(viaFlag.stdout)).toMatchObject({
       app: { port: 3000, sources: { port: '--port' } },
       findings: [],
     });
   });
 
-  it("reports a setting the app would refuse, as the app's loader words it, naming where it was given", () => {
+  it("reports a setting the app would refuse, as the app's loader words it, naming where it was given", async () => {
     const cwd = project({ ...files, '.env.production': 'ALLOWED_HOST=shop.example.com\nHEALTH_PROBE_PATHS=up\n' });
-    const result = run(['check', '--env-file', '.env.production'], { cwd });
+    const result = await run(['check', '--env-file', '.env.production'], { cwd });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
       [
@@ -174,15 +174,15 @@ describe("upgate check: where the app's settings come from", () => {
       ].join('\n'),
     );
     expect(result.stdout).toContain('.env.production:2: error: HEALTH_PROBE_PATHS [invalid-settings]\n  "up" ');
-    const fromEnv = run(['check'], { env: { TRUST_PROXY: 'yes' } });
+    const fromEnv = await run(['check'], { env: { TRUST_PROXY: 'yes' } });
     expect(fromEnv.stdout).toContain(
       'app settings: error: [invalid-settings]\n  TRUST_PROXY (environment): "yes" is not true or false;',
     );
     expect(result.stdout).toMatch(/2 errors\n$/);
   });
 
-  it('with --no-deploy-fallback, takes nothing from the deploy file: no allowed hosts in production is an error', () => {
-    const result = run(['check', '--no-deploy-fallback']);
+  it('with --no-deploy-fallback, takes nothing from the deploy file: no allowed hosts in production is an error', async () => {
+    const result = await run(['check', '--no-deploy-fallback']);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
       [
@@ -193,8 +193,8 @@ describe("upgate check: where the app's settings come from", () => {
     );
   });
 
-  it("with --no-deploy-fallback in development, compares upgate's development allowlist (which rejects the proxy host) and notes the unknown port", () => {
-    const result = run(['check', '--no-deploy-fallback', '--json'], { env: { NODE_ENV: 'development' } });
+  it("with --no-deploy-fallback in development, compares upgate's development allowlist (which rejects the proxy host) and notes the unknown port", async () => {
+    const result = await run(['check', '--no-deploy-fallback', '--json'], { env: { NODE_ENV: 'development' } });
     const report = JSON.parse(result.stdout);
     expect(report.app).toMatchObject({
       allowedHosts: ['.localhost', '127.0.0.1', '[::1]'],
@@ -211,19 +211,19 @@ describe("upgate check: the environment Kamal gives the container (the deploy fi
   const withEnv = (env: string) =>
     project({ 'config/deploy.yml': `${DEPLOY}${env}`, '.env.production': 'PORT=3000\n' });
 
-  it('reads env.clear over the env files, under the flags, naming the line', () => {
+  it('reads env.clear over the env files, under the flags, naming the line', async () => {
     const cwd = withEnv('env:\n  clear:\n    PORT: 8080\n    TRUST_PROXY: "false"\n');
-    const result = run(['check', '--env-file', '.env.production'], { cwd });
+    const result = await run(['check', '--env-file', '.env.production'], { cwd });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('  port           8080  (PORT in config/deploy.yml:21 (env.clear.PORT))\n');
     expect(result.stdout).toContain(
       'config/deploy.yml:8: error: proxy.app_port [app-port]\n  kamal-proxy sends requests and probes to proxy.app_port 3000, but the app listens on 8080, from PORT in config/deploy.yml:21 (env.clear.PORT)',
     );
-    expect(run(['check', '--env-file', '.env.production', '--port', '3000'], { cwd }).status).toBe(0);
+    expect((await run(['check', '--env-file', '.env.production', '--port', '3000'], { cwd })).status).toBe(0);
   });
 
-  it("reads a plain env mapping and the primary role's env over the root's", () => {
-    const plain = run(['check', '--json'], { cwd: withEnv('env:\n  ALLOWED_HOSTS: other.example.com\n') });
+  it("reads a plain env mapping and the primary role's env over the root's", async () => {
+    const plain = await run(['check', '--json'], { cwd: withEnv('env:\n  ALLOWED_HOSTS: other.example.com\n') });
     expect(JSON.parse(plain.stdout).app.sources.allowedHosts).toBe(
       'ALLOWED_HOSTS in config/deploy.yml:20 (env.ALLOWED_HOSTS)',
     );
@@ -232,23 +232,23 @@ describe("upgate check: the environment Kamal gives the container (the deploy fi
       '  web:\n    hosts:\n      - 192.0.2.10\n    env:\n      clear:\n        PORT: 9090\n',
     );
     const cwd = project({ 'config/deploy.yml': `${role}env:\n  clear:\n    PORT: 8080\n` });
-    expect(JSON.parse(run(['check', '--json'], { cwd }).stdout).app).toMatchObject({
+    expect(JSON.parse((await run(['check', '--json'], { cwd })).stdout).app).toMatchObject({
       port: 9090,
       sources: { port: 'PORT in config/deploy.yml:9 (servers.web.env.clear.PORT)' },
     });
   });
 
-  it('reports a misspelt variable at its line in the deploy file', () => {
-    const result = run(['check'], { cwd: withEnv('env:\n  clear:\n    ALLOWED_HOST: shop.example.com\n') });
+  it('reports a misspelt variable at its line in the deploy file', async () => {
+    const result = await run(['check'], { cwd: withEnv('env:\n  clear:\n    ALLOWED_HOST: shop.example.com\n') });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
       'config/deploy.yml:21: error: ALLOWED_HOST [invalid-settings]\n  "shop.example.com" is not read by upgate; did you mean ALLOWED_HOSTS?\n',
     );
   });
 
-  it('notes a setting that comes from a Kamal secret, unless given as a flag', () => {
+  it('notes a setting that comes from a Kamal secret, unless given as a flag', async () => {
     const cwd = withEnv('env:\n  secret:\n    - ALLOWED_HOSTS\n');
-    const result = run(['check'], { cwd });
+    const result = await run(['check'], { cwd });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
       'config/deploy.yml:21: note: env.secret [invalid-settings]\n' +
@@ -256,35 +256,37 @@ describe("upgate check: the environment Kamal gives the container (the deploy fi
         "  fix: pass --allowed-hosts with the secret's value to check it\n",
     );
     expect(result.stdout).toMatch(/\nno mismatches \(1 note\)\n$/);
-    expect(run(['check', '--allowed-hosts', 'shop.example.com'], { cwd }).stdout).toMatch(/\n\nno mismatches\n$/);
+    expect((await run(['check', '--allowed-hosts', 'shop.example.com'], { cwd })).stdout).toMatch(
+      /\n\nno mismatches\n$/,
+    );
   });
 });
 
 describe('upgate check: a deploy file Kamal would reject', () => {
-  it('reports its problems with file and line, and exits 1', () => {
+  it('reports its problems with file and line, and exits 1', async () => {
     const cwd = project({ 'config/deploy.yml': DEPLOY.replace('  healthcheck:\n', '  helthcheck:\n') });
-    const result = run(['check'], { cwd });
+    const result = await run(['check'], { cwd });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
       'config/deploy.yml:10: error: proxy.helthcheck [invalid-settings]\n  is not a Kamal proxy setting (Kamal rejects unknown keys); did you mean healthcheck?\n',
     );
   });
 
-  it('reports a missing file', () => {
+  it('reports a missing file', async () => {
     const cwd = project({});
-    const result = run(['check', '-c', 'deploy.yml'], { cwd });
+    const result = await run(['check', '-c', 'deploy.yml'], { cwd });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
       `app settings: error: [invalid-settings]\n  deploy.yml: is not there (looked in ${cwd}); give the path of Kamal's deploy file, e.g. "config/deploy.yml"`,
     );
   });
 
-  it('reads the destination overlay with -d', () => {
+  it('reads the destination overlay with -d', async () => {
     const cwd = project({
       'config/deploy.yml': DEPLOY,
       'config/deploy.staging.yml': 'proxy:\n  host: staging.example.com\n',
     });
-    const result = run(['check', '-d', 'staging', '--allowed-hosts', 'shop.example.com'], { cwd });
+    const result = await run(['check', '-d', 'staging', '--allowed-hosts', 'shop.example.com'], { cwd });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
       "config/deploy.staging.yml:2: error: proxy.host [host-not-allowed]\n  kamal-proxy routes 'staging.example.com' to the app",
@@ -293,10 +295,10 @@ describe('upgate check: a deploy file Kamal would reject', () => {
 });
 
 describe('upgate: usage', () => {
-  it('prints the help of check and of upgate', () => {
-    expect(run(['check', '--help'])).toEqual({ status: 0, stdout: CHECK_HELP, stderr: '' });
-    expect(run(['--help'])).toEqual({ status: 0, stdout: UPGATE_HELP, stderr: '' });
-    expect(run([])).toEqual({ status: 2, stdout: UPGATE_HELP, stderr: '' });
+  it('prints the help of check and of upgate', async () => {
+    expect(await run(['check', '--help'])).toEqual({ status: 0, stdout: CHECK_HELP, stderr: '' });
+    expect(await run(['--help'])).toEqual({ status: 0, stdout: UPGATE_HELP, stderr: '' });
+    expect(await run([])).toEqual({ status: 2, stdout: UPGATE_HELP, stderr: '' });
   });
 
   it.each([
@@ -315,7 +317,7 @@ describe('upgate: usage', () => {
       'upgate check: --env-file "missing.env" cannot be read (ENOENT)\nSee: upgate check --help\n',
     ],
     [['deploy'], `upgate: unknown command "deploy"\n\n${UPGATE_HELP}`],
-  ])('%j exits 2 with a precise message', (argv, stderr) => {
-    expect(run(argv)).toEqual({ status: 2, stdout: '', stderr });
+  ])('%j exits 2 with a precise message', async (argv, stderr) => {
+    expect(await run(argv)).toEqual({ status: 2, stdout: '', stderr });
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDeployment, type DeploymentAppSettings } from '../src/check/check-deployment.js';
 import { kamalHealthCheckRequestPath } from '../src/check/kamal-health-check-path.js';
-import { readKamalDeployFile } from '../src/index.js';
+import { readKamalDeployFile } from '../src/kamal.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));

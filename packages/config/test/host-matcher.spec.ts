@@ -2,13 +2,8 @@
  * The matcher beyond the spec vectors: configuration errors, the probe check, trusted-proxy lists
  * with peer addresses, the fixes a rejection suggests, and large allowlists.
  */
-import {
-  compileHostAllowlist,
-  compileHostMatcher,
-  type HostRequest,
-  quoteHostValue,
-  UpgateConfigError,
-} from '../src/index.js';
+import { compileHostAllowlist, compileHostMatcher, type HostRequest, UpgateConfigError } from '../src/index.js';
+import { quoteHostValue } from '../src/internal.js';
 
 const get = (host: string | null, extra: Partial<HostRequest> = {}): HostRequest => ({
   method: 'GET',

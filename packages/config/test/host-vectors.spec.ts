@@ -3,7 +3,8 @@
  * its own): every one is run through compileHostMatcher(...).decide().
  */
 import { readFileSync } from 'node:fs';
-import { compileHostMatcher, type HostDecision, type HostRequest, quoteHostValue } from '../src/index.js';
+import { compileHostMatcher, type HostDecision, type HostRequest } from '../src/index.js';
+import { quoteHostValue } from '../src/internal.js';
 
 interface Vector {
   readonly id: string;

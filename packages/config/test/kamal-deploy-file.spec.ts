@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { readKamalDeployFile, UpgateConfigError } from '../src/index.js';
+import { UpgateConfigError } from '../src/index.js';
+import { readKamalDeployFile } from '../src/kamal.js';
 import { DEPLOY_STAGING_YML, DEPLOY_YML, DEPLOY_YML_HOSTS } from './support/kamal-files.js';
 import { problemLines, removeTempProjects, tempProject } from './support/temp-project.js';
 

@@ -1,18 +1,25 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { loadSettings, settingsFromDeployFile, UpgateConfigError, type UpgateSources } from '../src/index.js';
+import { type ConfigProblem, loadSettings, UpgateConfigError, type UpgateSources } from '../src/index.js';
+import { readDeployFile, settingsFromDeployFile } from '../src/kamal.js';
 import { DEPLOY_STAGING_YML, DEPLOY_YML, DEPLOY_YML_HOSTS } from './support/kamal-files.js';
 import { problemLines, removeTempProjects, tempProject } from './support/temp-project.js';
 
 afterAll(removeTempProjects);
 
-/** A project with `config/deploy.yml` (and more files), loaded with `sources`. */
+/** A project with `config/deploy.yml` (and more files), loaded with `sources`; warnings fail the test unless expected. */
 function loadWithDeployFile(
   deployYml: string,
-  sources: Omit<UpgateSources, 'cwd' | 'deployFile'> = {},
+  sources: Omit<UpgateSources, 'deployFile'> & { destination?: string } = {},
   extra: Record<string, string> = {},
 ) {
   const cwd = tempProject({ 'config/deploy.yml': deployYml, ...extra });
-  return loadSettings({ env: {}, ...sources, cwd, deployFile: 'config/deploy.yml' });
+  const { destination, ...rest } = sources;
+  const deployFile = readDeployFile('config/deploy.yml', { cwd, ...(destination ? { destination } : {}) });
+  return loadSettings({ env: {}, onWarning: unexpected, ...rest, deployFile });
+}
+
+function unexpected(warning: ConfigProblem): void {
+  throw new Error(`unexpected warning: ${warning.setting}: ${warning.value} ${warning.message}`);
 }
 
 describe('loadSettings: defaults', () => {
@@ -39,10 +46,10 @@ describe('loadSettings: defaults', () => {
 
   it('refuses an empty allowlist outside development, naming every setting that can fill it', () => {
     expect(problemLines(() => loadSettings({ env: { NODE_ENV: 'production' } }))).toEqual([
-      'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
+      'allowed hosts: are empty, which only development allows (NODE_ENV is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file (the deployFile option)',
     ]);
     expect(problemLines(() => loadSettings({ env: {}, options: { environment: 'test' } }))).toEqual([
-      'allowed hosts: are empty, which only development allows (environment is "test"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
+      'allowed hosts: are empty, which only development allows (environment is "test"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file (the deployFile option)',
     ]);
   });
 
@@ -74,8 +81,10 @@ describe('loadSettings: defaults', () => {
 });
 
 describe('loadSettings: precedence (options > environment > deploy file > defaults)', () => {
-  it('takes each field from the highest source that gives it, and lists whole', () => {
+  it('takes each field from the highest source that gives it, and lists whole, saying what it overrides', () => {
+    const warnings: string[] = [];
     const settings = loadWithDeployFile(DEPLOY_YML, {
+      onWarning: (w) => warnings.push(`${w.setting}: ${w.value} ${w.message}`),
       options: { rejectStatus: 421 },
       env: {
         NODE_ENV: 'production',
@@ -92,6 +101,8 @@ describe('loadSettings: precedence (options > environment > deploy file > defaul
       environment: 'production',
       port: 3000, // proxy.app_port
     });
+    // The allowlist covers proxy.host: nothing of the deploy file is lost, so nothing to say about it.
+    expect(warnings).toEqual(['HOST_REJECT_STATUS: "403" is overridden by the rejectStatus option 421']);
   });
 
   it('uses the deploy file alone for hosts, probe path and port', () => {
@@ -201,7 +212,7 @@ describe('loadSettings: contradictions with the deploy file', () => {
 });
 
 describe('loadSettings: every problem at once', () => {
-  it('lists the problems of every source and the contradictions in one error', () => {
+  it('lists the problems of every source and the contradictions in one error; an overridden bad value is a warning', () => {
     const deployYml = DEPLOY_YML.replace('host: app.example.com', 'host: https://app.example.com');
     let caught: unknown;
     try {
@@ -215,15 +226,22 @@ describe('loadSettings: every problem at once', () => {
     expect(caught).toBeInstanceOf(UpgateConfigError);
     expect((caught as UpgateConfigError).message).toBe(
       [
-        'upgate: invalid settings (6 problems):',
+        'upgate: invalid settings (5 problems):',
         '  - allowedHosts[0]: "app.example.com/admin" has a path; write the host alone: "app.example.com"',
         '  - rejectStatus: 404 must be 400 (as Django), 403 (as Rails) or 421 (Misdirected Request)',
         '  - HEALTH_PROBE_PATH: "/health" is not read by upgate; did you mean HEALTH_PROBE_PATHS?',
         '  - TRUST_PROXY: "yes" is not true or false; write true, false, or a comma-separated list of addresses, networks, "loopback" and "private", e.g. TRUST_PROXY=loopback,10.0.0.0/8',
-        '  - config/deploy.yml:14: proxy.host: "https://app.example.com" is a URL; write the host alone: "app.example.com"',
         '  - PORT: "8080" differs from proxy.app_port 3000 (config/deploy.yml:15), the port kamal-proxy sends requests and probes to; make them equal',
       ].join('\n'),
     );
+    expect((caught as UpgateConfigError).warnings).toEqual([
+      {
+        setting: 'config/deploy.yml:14: proxy.host',
+        value: '"https://app.example.com"',
+        message:
+          'is a URL; write the host alone: "app.example.com" (not used: the allowedHosts option ["app.example.com/admin"] overrides it)',
+      },
+    ]);
   });
 
   it('reports a deploy file Kamal would reject among the other problems, without a spurious empty-allowlist error', () => {
@@ -253,9 +271,9 @@ describe('loadSettings: every problem at once', () => {
     ]);
   });
 
-  it('refuses a destination without a deploy file', () => {
-    expect(problemLines(() => loadSettings({ env: {}, destination: 'staging' }))).toEqual([
-      'destination: "staging" is given without deployFile, so there is nothing to merge it into; give deployFile: \'config/deploy.yml\' as well',
+  it('refuses a file name where the file read belongs, saying how to read it', () => {
+    expect(problemLines(() => loadSettings({ env: {}, deployFile: 'config/deploy.yml' as never }))).toEqual([
+      "deployFile: \"config/deploy.yml\" is a file name; loadSettings takes the file read, so that only apps with a deploy file load a YAML parser: loadSettings({ deployFile: readDeployFile('config/deploy.yml') }), with readDeployFile from '@upgate/config/kamal'",
     ]);
   });
 });

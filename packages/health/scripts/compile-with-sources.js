@@ -3,7 +3,7 @@
 // signalled without ts-jest or a loader in the process.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,13 +26,19 @@ export async function compileWithSources(tsconfig, outDir) {
   await rm(outDir, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]);
+  // One file per entry point of @upgate/config (`.`, `./kamal`, ...), each re-exporting its sources.
   const shim = join(outDir, 'node_modules/@upgate/config');
   await mkdir(shim, { recursive: true });
-  await writeFile(
-    join(shim, 'package.json'),
-    JSON.stringify({ name: '@upgate/config', type: 'module', exports: './index.js' }),
-  );
-  await writeFile(join(shim, 'index.js'), "export * from '../../../packages/config/src/index.js';\n");
+  const manifest = JSON.parse(await readFile(join(workspace, 'packages/config/package.json'), 'utf8'));
+  const exports = {};
+  for (const [entry, targets] of Object.entries(manifest.exports)) {
+    const source = typeof targets === 'object' ? targets['@upgate/source'] : undefined;
+    if (source === undefined) continue;
+    const file = source.replace(/^\.\/src\//, '').replace(/\.ts$/, '.js');
+    exports[entry] = `./${file}`;
+    await writeFile(join(shim, file), `export * from '../../../packages/config/src/${file}';\n`);
+  }
+  await writeFile(join(shim, 'package.json'), JSON.stringify({ name: '@upgate/config', type: 'module', exports }));
   for (const name of ['config', 'health']) {
     const own = join(workspace, 'packages', name, 'node_modules');
     if (existsSync(own)) await symlink(own, join(outDir, 'packages', name, 'node_modules'), 'dir');

@@ -10,6 +10,12 @@ export const HEALTH_MODULE_OPTIONS = Symbol('upgate:health-module-options');
 /** The resolved, validated `UpgateSettings` (defaults applied, development allowlist, probe paths). */
 export const HEALTH_SETTINGS = Symbol('upgate:health-settings');
 
+/**
+ * How the settings were resolved (`SettingsResolution` of `@upgate/config`): where each came from,
+ * the warnings logged at start-up, the deploy file read.
+ */
+export const HEALTH_SETTINGS_RESOLUTION = Symbol('upgate:health-settings-resolution');
+
 /** The `HostMatcher` compiled once from the settings. */
 export const HOST_MATCHER = Symbol('upgate:host-matcher');
 
@@ -21,6 +27,9 @@ export const getOptionsToken = (): symbol => HEALTH_MODULE_OPTIONS;
 
 /** Token of the resolved `UpgateSettings`. */
 export const getSettingsToken = (): symbol => HEALTH_SETTINGS;
+
+/** Token of the `SettingsResolution`: the settings with their origins, warnings and the deploy file read. */
+export const getSettingsResolutionToken = (): symbol => HEALTH_SETTINGS_RESOLUTION;
 
 /** Token of the compiled `HostMatcher` of the module's allowlist. */
 export const getHostMatcherToken = (): symbol => HOST_MATCHER;

@@ -8,19 +8,26 @@ import {
   type Type,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { compileHostMatcher, type UpgateSettings } from '@upgate/config';
+import { compileHostMatcher, formatConfigProblem, UpgateConfigError, type UpgateSettings } from '@upgate/config';
+import { CheckMode, checkModeTarget, settingsReport, writeCheckReport } from './check-mode.js';
 import { EarlyRequestLayer } from './early-request-layer.js';
 import type {
   HealthModuleAsyncOptions,
   HealthModuleOptions,
   HealthOptionsFactory,
 } from './health-module-options.interface.js';
-import { HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, HOST_MATCHER } from './health.constants.js';
+import {
+  HEALTH_LOGGER,
+  HEALTH_MODULE_OPTIONS,
+  HEALTH_SETTINGS,
+  HEALTH_SETTINGS_RESOLUTION,
+  HOST_MATCHER,
+} from './health.constants.js';
 import { HostGuard } from './host.guard.js';
 import { HostMatcherRegistry } from './host-matcher-registry.js';
 import { probeProviders, Readiness } from './probe/index.js';
 import { DEFAULT_REJECT_LOG_WINDOW_MS, RejectionLog } from './rejection-log.js';
-import { resolveHealthSettings } from './resolve-health-settings.js';
+import { type HealthSettingsResolution, resolveHealthSettings } from './resolve-health-settings.js';
 
 /**
  * Health probes answered at the HTTP server and the Host allowlist enforced before any code of the
@@ -33,7 +40,14 @@ import { resolveHealthSettings } from './resolve-health-settings.js';
  *
  * Global, so that `HostGuard` / `@AllowHosts()` and the tokens (`getSettingsToken()`, ...) can be
  * used in any module. Bad settings make `NestFactory.create()` (or `app.init()`) fail with an
- * `UpgateConfigError` listing every problem.
+ * `UpgateConfigError` listing every problem; warnings (a setting overridden by a higher source, a
+ * contradiction with the deploy file that development lets pass) are logged once, at start-up,
+ * through the module's logger with the context 'upgate'.
+ *
+ * `forRoot` / `forRootAsync` are written out rather than made with `ConfigurableModuleBuilder`: the
+ * builder takes whichever of `useFactory` / `useClass` / `useExisting` it finds first without a word
+ * (and with none given fails only later, inside Nest's injector), while a mistake here is refused at
+ * once with a message naming it; and its generated async-options type carries no documentation.
  */
 @Global()
 @Module({})
@@ -59,9 +73,14 @@ export class HealthModule {
 function sharedProviders(): Provider[] {
   return [
     {
+      provide: HEALTH_SETTINGS_RESOLUTION,
+      useFactory: resolveAndReport,
+      inject: [HEALTH_MODULE_OPTIONS, HEALTH_LOGGER],
+    },
+    {
       provide: HEALTH_SETTINGS,
-      useFactory: (options: HealthModuleOptions) => resolveHealthSettings(options),
-      inject: [HEALTH_MODULE_OPTIONS],
+      useFactory: (resolution: HealthSettingsResolution) => resolution.settings,
+      inject: [HEALTH_SETTINGS_RESOLUTION],
     },
     {
       provide: HOST_MATCHER,
@@ -70,7 +89,7 @@ function sharedProviders(): Provider[] {
     },
     {
       provide: HEALTH_LOGGER,
-      useFactory: (options: HealthModuleOptions): LoggerService => options.logger ?? new Logger(),
+      useFactory: (options: HealthModuleOptions | undefined): LoggerService => options?.logger ?? new Logger(),
       inject: [HEALTH_MODULE_OPTIONS],
     },
     {
@@ -86,7 +105,26 @@ function sharedProviders(): Provider[] {
     // The probe runner reads the probe fields of the same options, once the settings (which check
     // them together with every other problem) have resolved.
     ...probeProviders(HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS),
+    CheckMode,
   ];
+}
+
+/**
+ * The settings, resolved once: a problem fails the start-up with every problem listed; warnings are
+ * logged, once. In check mode (`UPGATE_CHECK`) settings that stop the app are reported first.
+ */
+async function resolveAndReport(
+  options: HealthModuleOptions,
+  logger: LoggerService,
+): Promise<HealthSettingsResolution> {
+  const resolution = await resolveHealthSettings(options);
+  if (resolution.problems.length > 0 || resolution.settings === undefined) {
+    const target = checkModeTarget();
+    if (target !== undefined) writeCheckReport(target, settingsReport(resolution, options), 1);
+    throw new UpgateConfigError(resolution.problems, resolution.warnings);
+  }
+  for (const warning of resolution.warnings) logger.warn(formatConfigProblem(warning), 'upgate');
+  return resolution;
 }
 
 /** What `HostGuard` needs wherever it is used, and what other code may inject (`Readiness`, the tokens). */
@@ -96,6 +134,7 @@ function exportedTokens(): (
   return [
     HEALTH_MODULE_OPTIONS,
     HEALTH_SETTINGS,
+    HEALTH_SETTINGS_RESOLUTION,
     HOST_MATCHER,
     HEALTH_LOGGER,
     RejectionLog,

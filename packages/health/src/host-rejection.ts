@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { type HostDecision, quoteHostValue, type RejectStatus } from '@upgate/config';
+import type { HostDecision, RejectStatus } from '@upgate/config';
+import { quoteHostValue } from '@upgate/config/internal';
 
 /**
  * What a rejected request gets, shared by the early request layer and `HostGuard` so that both

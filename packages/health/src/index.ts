@@ -6,7 +6,13 @@ export type {
 } from './health-module-options.interface.js';
 export type { OnShutdownBegin, ProbeDetails, ProbeOptions } from './probe/index.js';
 export { Readiness } from './probe/index.js';
-export { getHostMatcherToken, getOptionsToken, getSettingsToken } from './health.constants.js';
+export {
+  getHostMatcherToken,
+  getOptionsToken,
+  getSettingsResolutionToken,
+  getSettingsToken,
+} from './health.constants.js';
+export type { HealthSettingsResolution } from './resolve-health-settings.js';
 export { HostGuard } from './host.guard.js';
 export { AllowHosts } from './allow-hosts.decorator.js';
 export { HostRejectedException } from './host-rejected.exception.js';

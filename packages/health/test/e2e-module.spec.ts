@@ -190,10 +190,10 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     ).toBe(
       [
         'upgate: invalid settings (4 problems):',
-        '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
+        '  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file (the deployFile option)',
         '  - allowedHost: is not a HealthModule option; did you mean allowedHosts?',
         '  - probeTimeout: is not a HealthModule option; did you mean probeTimeoutMs?',
-        '  - colour: is not a HealthModule option; the options are allowedHosts, probePaths, trustProxy, rejectStatus, environment, port, probes, readinessPaths, startupPath, probeTimeoutMs, probeCacheMs, probeDetails, shutdownDelayMs, rejectLogWindowMs, logger',
+        '  - colour: is not a HealthModule option; the options are allowedHosts, probePaths, trustProxy, rejectStatus, environment, port, deployFile, destination, probes, readinessPaths, startupPath, probeTimeoutMs, probeCacheMs, probeDetails, shutdownDelayMs, rejectLogWindowMs, logger',
       ].join('\n'),
     );
   });
@@ -204,7 +204,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     expect(
       await messageOf(NestFactory.create(EmptyModule, createAdapter(adapter), { logger: false, abortOnError: false })),
     ).toBe(
-      'upgate: invalid settings (1 problem):\n  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file read with loadSettings({ deployFile })',
+      'upgate: invalid settings (1 problem):\n  - allowed hosts: are empty, which only development allows (environment is "production"); give ALLOWED_HOSTS (e.g. ALLOWED_HOSTS=app.example.com), the allowedHosts option, or proxy.host in a Kamal deploy file (the deployFile option)',
     );
   });
 

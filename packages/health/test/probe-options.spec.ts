@@ -52,20 +52,19 @@ describe('probe options', () => {
     } as unknown as ProbeOptions;
     let thrown: unknown;
     try {
-      resolveProbeOptions(options, ['/up', '/ready']);
+      resolveProbeOptions(options);
     } catch (error) {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(UpgateConfigError);
     expect((thrown as UpgateConfigError).message).toBe(
       [
-        'upgate: invalid settings (7 problems):',
+        'upgate: invalid settings (6 problems):',
         '  - probeTimeoutMs: 0 is not a duration; write a whole number of milliseconds from 1 to 2147483647 (e.g. 3000)',
         '  - probeCacheMs: 1.5 is not a duration; write a whole number of milliseconds from 0 to 2147483647 (e.g. 0 (no reuse) or 1000)',
         '  - shutdownDelayMs: "5s" is not a duration; write a whole number of milliseconds from 0 to 2147483647 (e.g. 0, or 5000 on Kubernetes)',
         `  - probeDetails: "verbose" is not a detail level; write 'none' (status only, the default) or 'full' (terminus' result)`,
         `  - probes['/ready'][1]: "database" is not a health indicator; write a function returning a terminus result, e.g. () => db.pingCheck('database')`,
-        `  - probes['/live']: "/live" is not one of the probe paths ('/up', '/ready'), so its checks would never run; add it to the probe paths or remove the entry`,
         `  - probes['/live']: "none" is not a list of health indicators; write an array such as [() => db.pingCheck('database')], or [] for none`,
       ].join('\n'),
     );
@@ -95,23 +94,16 @@ describe('probe options', () => {
   });
 
   it('names bad readiness and startup paths, with the fix', () => {
-    const paths = ['/up', '/ready', '/startup'];
     expect(
-      probeOptionProblems(
-        { readinessPaths: ['/ready', '/live', 7, '/startup'], startupPath: '/startup' } as unknown as ProbeOptions,
-        paths,
-      ),
+      probeOptionProblems({
+        readinessPaths: ['/ready', '/live', 7, '/startup'],
+        startupPath: '/startup',
+      } as unknown as ProbeOptions),
     ).toEqual([
-      {
-        setting: 'readinessPaths[1]',
-        value: '"/live"',
-        message:
-          "is not one of the probe paths ('/up', '/ready', '/startup'), so it would never be answered as readiness; add it to the probe paths",
-      },
       {
         setting: 'readinessPaths[2]',
         value: '7',
-        message: "is not a path; write one of the probe paths, e.g. '/ready'",
+        message: "is not a path; write a path such as '/ready'",
       },
       {
         setting: 'readinessPaths[3]',
@@ -120,26 +112,16 @@ describe('probe options', () => {
           'is the startup path too, which answers 200 for good once the app has started; give readiness a path of its own',
       },
     ]);
-    expect(probeOptionProblems({ startupPath: '/started', readinessPaths: '/ready' } as never, paths)).toEqual([
-      {
-        setting: 'startupPath',
-        value: '"/started"',
-        message:
-          "is not one of the probe paths ('/up', '/ready', '/startup'), so it would never be answered; add it to the probe paths",
-      },
-      { setting: 'readinessPaths', value: '"/ready"', message: "is not a list of probe paths; write e.g. ['/ready']" },
+    expect(probeOptionProblems({ startupPath: '/started', readinessPaths: '/ready' } as never)).toEqual([
+      { setting: 'readinessPaths', value: '"/ready"', message: "is not a list of paths; write e.g. ['/ready']" },
     ]);
-    expect(probeOptionProblems({ startupPath: true } as never, paths)).toEqual([
-      {
-        setting: 'startupPath',
-        value: 'true',
-        message: "is not a path; write one of the probe paths, e.g. '/startup'",
-      },
+    expect(probeOptionProblems({ startupPath: true } as never)).toEqual([
+      { setting: 'startupPath', value: 'true', message: "is not a path; write a path such as '/startup'" },
     ]);
   });
 
   it('accepts a terminus HealthCheckAttempt (a thenable) as an indicator', () => {
     const attempt = { then: () => undefined };
-    expect(probeOptionProblems({ probes: { '/up': [attempt as never] } }, ['/up'])).toEqual([]);
+    expect(probeOptionProblems({ probes: { '/up': [attempt as never] } })).toEqual([]);
   });
 });

@@ -25,6 +25,16 @@ export interface DatabaseSettings {
   readonly origin: string;
 }
 
+/**
+ * What the app is built with while DATABASE_URL is wrong, so that start-up can still list upgate's
+ * problems with it; such an app is never started, and this database is never connected to.
+ */
+export const UNCONFIGURED_DATABASE: DatabaseSettings = Object.freeze({
+  url: 'postgres://unconfigured.invalid/none',
+  shown: '(not configured)',
+  origin: 'none',
+});
+
 /** Reads DATABASE_URL; throws `UpgateConfigError` naming the problem. */
 export function loadDatabaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
   const problems: ConfigProblem[] = [];

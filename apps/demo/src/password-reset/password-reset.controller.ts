@@ -8,9 +8,8 @@ import {
   InternalServerErrorException,
   Post,
 } from '@nestjs/common';
-import { CheckedHost } from '@upgate/health';
-import { DEMO_SETTINGS } from '../settings/demo-settings.token.js';
-import type { DemoSettings } from '../settings/demo-settings.js';
+import { CheckedHost, getSettingsResolutionToken, type HealthSettingsResolution } from '@upgate/health';
+import { publicScheme } from '../settings/public-scheme.js';
 
 /**
  * Builds an absolute URL, as a password-reset e-mail would carry. The host in it is the one
@@ -20,7 +19,11 @@ import type { DemoSettings } from '../settings/demo-settings.js';
  */
 @Controller('api/password-resets')
 export class PasswordResetController {
-  constructor(@Inject(DEMO_SETTINGS) private readonly settings: DemoSettings) {}
+  private readonly scheme: 'http' | 'https';
+
+  constructor(@Inject(getSettingsResolutionToken()) resolution: HealthSettingsResolution) {
+    this.scheme = publicScheme(resolution);
+  }
 
   @Post()
   @HttpCode(202)
@@ -31,6 +34,6 @@ export class PasswordResetController {
     // Only a request that did not come through the app's HTTP server lacks a checked host.
     if (host === undefined) throw new InternalServerErrorException('no checked host for this request');
     const token = randomBytes(16).toString('hex');
-    return { email, resetUrl: `${this.settings.publicScheme}://${host}/reset-password?token=${token}` };
+    return { email, resetUrl: `${this.scheme}://${host}/reset-password?token=${token}` };
   }
 }

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { run, WORKSPACE_ROOT } from './run.js';
 
+/** The workspace's pack script (`npm run pack`). */
+export const PACK_SCRIPT = join(WORKSPACE_ROOT, 'scripts/pack.js');
+
 /** The published packages, by workspace folder. */
 export const PACKAGES = [
   { name: '@upgate/config', dir: join(WORKSPACE_ROOT, 'packages/config') },
@@ -18,33 +21,20 @@ export interface PackedPackage {
   readonly files: readonly string[];
 }
 
-interface NpmPackEntry {
-  name: string;
-  version: string;
-  filename: string;
-  files: { path: string }[];
-}
-
 /**
- * `npm pack` of both packages into `destination`, exactly as a maintainer would run it before
- * publishing (from the workspace root, with its .npmrc). The packages must be built (the test
- * target depends on their `build`).
+ * The packages packed as a maintainer packs them before a release, or a user before installing
+ * them from a clone: the workspace's `npm run pack` (scripts/pack.js), which refuses a package
+ * without its dist. The packages are built already (the test target depends on their `build`).
  */
 export async function packPackages(destination: string): Promise<PackedPackage[]> {
-  const workspaces = PACKAGES.flatMap(({ name }) => ['--workspace', name]);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination, ...workspaces], {
+  const { stdout } = await run(process.execPath, [PACK_SCRIPT, '--no-build', '--json', '--out', destination], {
     cwd: WORKSPACE_ROOT,
     timeoutMs: 60_000,
   });
-  const entries = JSON.parse(stdout) as NpmPackEntry[];
+  const packed = JSON.parse(stdout) as { name: string; version: string; tarball: string; files: string[] }[];
   return PACKAGES.map(({ name }) => {
-    const entry = entries.find((e) => e.name === name);
-    if (entry === undefined) throw new Error(`npm pack did not pack ${name}; it printed:\n${stdout}`);
-    return {
-      name,
-      version: entry.version,
-      tarball: join(destination, entry.filename),
-      files: entry.files.map((f) => f.path).sort(),
-    };
+    const entry = packed.find((p) => p.name === name);
+    if (entry === undefined) throw new Error(`npm run pack did not pack ${name}; it printed:\n${stdout}`);
+    return { ...entry, name };
   });
 }

@@ -5,6 +5,7 @@
  */
 import { compileHostAllowlist, type HostAllowlistMatcher } from '../host/host-matcher.js';
 import { KAMAL_PROXY_DEFAULTS, type KamalDeployConfig, type KamalLocation } from '../load/kamal/kamal-deploy-config.js';
+import { coversProxyHost, proxyHostSample } from '../resolve/covers-proxy-host.js';
 import type { TrustProxy } from '../settings.js';
 import { UpgateConfigError } from '../upgate-config.error.js';
 import type { DeploymentFinding } from './deployment-finding.js';
@@ -40,8 +41,18 @@ export interface DeploymentAppSettings {
    * `--port`, `config/deploy.yml:17: proxy.hosts`, `default`). Used in messages only.
    * @default {} — messages name the setting alone.
    */
-  readonly sources?: Partial<Record<'allowedHosts' | 'probePaths' | 'trustProxy' | 'port' | 'probeTimeoutMs', string>>;
+  readonly sources?: Partial<Record<ComparedSetting, string>>;
+  /**
+   * Where to change each value, for the fixes: `the probePaths option`, `HEALTH_PROBE_PATHS in
+   * config/deploy.yml:52 (env.clear.HEALTH_PROBE_PATHS)`. A fix that names a place the app does not
+   * read its value from cannot work (the code option wins over the variable).
+   * @default {} — the variables: ALLOWED_HOSTS, HEALTH_PROBE_PATHS, PORT, TRUST_PROXY.
+   */
+  readonly changeAt?: Partial<Record<ComparedSetting, string>>;
 }
+
+/** The settings `checkDeployment` compares. */
+export type ComparedSetting = 'allowedHosts' | 'probePaths' | 'trustProxy' | 'port' | 'probeTimeoutMs';
 
 /** A stand-in for kamal-proxy's probe Host: a 12-hex container id and the app port. */
 const CONTAINER_ID = '7c7168a662c1';
@@ -135,7 +146,7 @@ function checkProbePath(
       message:
         `kamal-proxy checks ${whose}${requests}, which is not a probe path of the app ` +
         `(${appPaths}${from(app, 'probePaths')}), ${outcome}.${nearNote}`,
-      fix: `add ${quote(requested)} to the app's probe paths (HEALTH_PROBE_PATHS), or set proxy.healthcheck.path to ${
+      fix: `add ${quote(requested)} to the app's probe paths (${app.changeAt?.probePaths ?? 'HEALTH_PROBE_PATHS'}), or set proxy.healthcheck.path to ${
         app.probePaths.length > 0 ? `one of them (${appPaths})` : `the app's liveness path`
       }`,
     },
@@ -199,9 +210,9 @@ function checkHosts(
       : deploy.locate('proxy.hosts')
         ? 'proxy.hosts'
         : 'proxy.host';
-    // kamal-proxy may route wildcard hosts (`*.example.com`): check a name it would route.
-    const sample = host.startsWith('*.') ? `upgate-check${host.slice(1)}` : host;
-    if (allowlist.allowsHost(sample)) return;
+    if (coversProxyHost(allowlist, host)) return;
+    // kamal-proxy may route wildcard hosts (`*.example.com`): name one it would route.
+    const sample = proxyHostSample(host);
     const what = sample === host ? quote(host) : `${quote(host)} (e.g. ${quote(sample)})`;
     findings.push({
       rule: 'host-not-allowed',
@@ -209,7 +220,7 @@ function checkHosts(
       key,
       ...at(deploy, key),
       message: `kamal-proxy routes ${what} to the app, but the app's allowed hosts (${list(allowlist.allowedHosts)}${from(app, 'allowedHosts')}) do not allow it: every request for it gets 400`,
-      fix: `add ${quote(host.startsWith('*.') ? host.slice(1) : host)} to the app's allowed hosts (ALLOWED_HOSTS), or remove it from ${key.replace(/\[\d+\]$/, '')}`,
+      fix: `add ${quote(host.startsWith('*.') ? host.slice(1) : host)} to the app's allowed hosts (${app.changeAt?.allowedHosts ?? 'ALLOWED_HOSTS'}), or remove it from ${key.replace(/\[\d+\]$/, '')}`,
     });
   });
   return findings;
@@ -243,7 +254,7 @@ function checkPort(deploy: KamalDeployConfig, app: DeploymentAppSettings): Deplo
       ...written,
       message: `kamal-proxy sends requests and probes to ${whose}, but the app listens on ${app.port}${from(app, 'port')}: nothing answers, and the deploy times out`,
       fix: written.location
-        ? `set proxy.app_port to ${app.port}, or the app's PORT to ${deployPort}`
+        ? `set proxy.app_port to ${app.port}, or ${appSetting(app.changeAt?.port, 'PORT')} to ${deployPort}`
         : `set proxy.app_port: ${app.port} (kamal-proxy's default is ${KAMAL_PROXY_DEFAULTS.appPort})`,
     },
   ];
@@ -267,7 +278,7 @@ function checkForwardedHeaders(deploy: KamalDeployConfig, app: DeploymentAppSett
         'which only makes sense for values set by a proxy in front of kamal-proxy, and those never arrive',
       fix:
         'if a proxy or CDN in front of kamal-proxy sets X-Forwarded-*, set proxy.forward_headers: true; ' +
-        "if kamal-proxy is the edge, set the app's TRUST_PROXY to false",
+        `if kamal-proxy is the edge, set ${appSetting(app.changeAt?.trustProxy, 'TRUST_PROXY')} to false`,
     },
   ];
 }
@@ -312,12 +323,18 @@ function at(deploy: KamalDeployConfig, key: string): { location?: KamalLocation 
   return location ? { location } : {};
 }
 
-function from(app: DeploymentAppSettings, setting: keyof NonNullable<DeploymentAppSettings['sources']>): string {
+function from(app: DeploymentAppSettings, setting: ComparedSetting): string {
   const source = app.sources?.[setting];
   return source ? `, from ${source}` : '';
 }
 
 const quote = (value: string): string => `'${value}'`;
+
+/** `the app's PORT` for a variable, or the place as given (`the port option`, `PORT in .env:3`). */
+function appSetting(changeAt: string | undefined, variable: string): string {
+  const where = changeAt ?? variable;
+  return /^[A-Z_]+$/.test(where) ? `the app's ${where}` : where;
+}
 const list = (values: readonly string[]): string => (values.length > 0 ? values.map(quote).join(', ') : 'none');
 
 function sameIgnoringSlashAndCase(a: string, b: string): boolean {

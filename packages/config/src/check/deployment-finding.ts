@@ -27,7 +27,23 @@ export type DeploymentRule =
   /** `proxy.ssl` without `forward_headers` while the app trusts forwarded headers. */
   | 'forwarded-headers'
   /** kamal-proxy's health-check timeout is not longer than the app's probe deadline. */
-  | 'healthcheck-timeout';
+  | 'healthcheck-timeout'
+  /** kamal-proxy's health-check path runs dependency checks in the app (`--app`). */
+  | 'probe-checks'
+  /** What the app warns about at start-up (`--app`): an overridden setting, a contradiction development allows. */
+  | 'app-warning'
+  /** The app reads another deploy file, or the same with another destination, than the one checked (`--app`). */
+  | 'deploy-file-differs'
+  /** The app could not be checked: it failed to start, wrote no report, or took too long (`--app`). */
+  | 'app-not-checked'
+  /** The running app did not answer kamal-proxy's health check with 2xx in time (`--url`). */
+  | 'preflight-probe'
+  /** The running app rejected a host kamal-proxy routes to it (`--url`). */
+  | 'preflight-host'
+  /** The running app answered a host that no allowlist lists: its host check is off (`--url`). */
+  | 'preflight-unlisted-host'
+  /** Nothing answered at the URL (`--url`). */
+  | 'preflight-unreachable';
 
 export interface DeploymentFinding {
   readonly rule: DeploymentRule;

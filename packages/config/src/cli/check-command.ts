@@ -1,21 +1,21 @@
 /**
- * `upgate check`: reads a Kamal deploy file and the app's settings (flags, env files, the
- * environment), runs `checkDeployment`, and prints the findings.
+ * `upgate check`: reads a Kamal deploy file, learns the app's settings (assumed from the
+ * environment it will have, or from the app itself with --app), runs `checkDeployment`, and with
+ * --url tries a running app the way kamal-proxy and the public reach it. Prints the findings.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs, parseEnv } from 'node:util';
-import { checkDeployment, type DeploymentAppSettings } from '../check/check-deployment.js';
+import { parseArgs } from 'node:util';
+import type { AppSettingsReport } from '../check/app-settings-report.js';
+import { checkDeployment } from '../check/check-deployment.js';
 import type { DeploymentFinding } from '../check/deployment-finding.js';
 import { countFindings, formatFinding, formatSummary, sortFindings } from '../check/format-findings.js';
-import { deployKeyName } from '../load/deploy-file-source.js';
-import { ENV_VARIABLES, readEnvSource } from '../load/env-source.js';
-import type { KamalDeployConfig } from '../load/kamal/kamal-deploy-config.js';
-import { readKamalDeployFile } from '../load/kamal/read-kamal-deploy-file.js';
-import { DEFAULT_PROBE_PATHS, DEVELOPMENT_ALLOWED_HOSTS, type TrustProxy } from '../settings.js';
-import { UpgateConfigError, type ConfigProblem } from '../upgate-config.error.js';
-import { readKamalEnv } from '../check/kamal-env.js';
+import { ENV_VARIABLES } from '../load/env-source.js';
+import { readDeployFile } from '../load/kamal/read-deploy-file.js';
+import { resolveSettings } from '../resolve/resolve-settings.js';
+import { appSide, deployFileFinding, describe, type AppContext, type AppSide } from './app-side.js';
 import type { CliIo } from './cli-io.js';
+import { containerEnv, EnvFileError, type ContainerEnv } from './container-env.js';
+import { preflight, preflightTarget, type PreflightResult } from './preflight.js';
+import { runInCheckMode } from './run-in-check-mode.js';
 
 /**
  * `@upgate/health`'s default `probeTimeoutMs`. This package cannot import that one (config depends
@@ -23,42 +23,62 @@ import type { CliIo } from './cli-io.js';
  */
 export const DEFAULT_PROBE_TIMEOUT_MS = 3000;
 
+/** How long `--app` waits for the app to reach listen(), by default. */
+export const DEFAULT_APP_TIMEOUT_SECONDS = 60;
+
 /** The environment `upgate check` assumes when NODE_ENV is given nowhere: the image's. */
 const CHECK_ENVIRONMENT = 'production';
 
 export const CHECK_HELP = `Usage: upgate check [options]
 
-Compares a Kamal deploy file with the settings your app will run with, and reports every mismatch
-that would fail the deploy or break the site: the health-check path the app does not answer as a
-probe, a proxy host the app's allowlist rejects, proxy.app_port not the app's port, proxy.ssl
-without forward_headers while the app trusts forwarded headers, a health-check timeout not longer
-than the probe deadline, a health-check path the app's own code would redirect.
+Compares a Kamal deploy file with what your app will do, and reports every mismatch that would
+fail the deploy or break the site: the health-check path the app does not answer as a probe, a
+proxy host the app's allowlist rejects, proxy.app_port not the app's port, proxy.ssl without
+forward_headers while the app trusts forwarded headers, a health-check timeout not longer than
+the probe deadline, a health-check path the app's own code would redirect.
+
+The app, in one of three ways:
+  --app <command>              run the app's start command (e.g. "node dist/main.js") in check
+                               mode: HealthModule reports the settings it resolved (code options,
+                               environment, the deploy file it reads, defaults) and the port it
+                               passes to listen(), and the app exits before listening. The
+                               surest way: it checks what the app really does.
+  --url <url>                  try the running app at this address (e.g. http://127.0.0.1:3000)
+                               as kamal-proxy checks it (GET proxy.healthcheck.path with Host
+                               <container-id>:<app_port>, User-Agent kamal-proxy, within
+                               proxy.healthcheck.timeout), and as the public reaches it (each
+                               proxy host not rejected, a host nobody lists rejected).
+  (neither)                    assume the app reads this deploy file through upgate and nothing
+                               in its code sets these settings; the first line of the report
+                               says so. Settings the app sets in code are not seen.
 
 Deploy file:
   -c, --config <file>          Kamal's deploy file, as for kamal -c (default: config/deploy.yml)
   -d, --destination <name>     merge config/deploy.<name>.yml over it, as kamal -d does
 
-The app's settings, highest precedence first (lists are comma-separated, as in the variables):
+The app's environment, highest precedence first (for --app, the environment it is started in;
+lists are comma-separated, as in the variables):
   --allowed-hosts <list>       as ALLOWED_HOSTS, e.g. app.example.com,.example.org
   --probe-paths <list>         as HEALTH_PROBE_PATHS, e.g. /up,/ready
   --port <port>                as PORT
   --trust-proxy <value>        as TRUST_PROXY: true, false, or addresses, networks, loopback, private
-  --probe-timeout <ms>         the app's probeTimeoutMs (default: ${DEFAULT_PROBE_TIMEOUT_MS}, @upgate/health's default)
-  --https-redirect             the app's own code redirects plain HTTP to https://
-  --trailing-slash-redirect <add|strip>
-                               the app's own code redirects paths to their form with/without a
-                               trailing slash
   (the deploy file's env)      env / env.clear (and the primary role's), which Kamal passes the
                                container; a variable in env.secret is noted, its value unknown here
   --env-file <file>            dotenv file(s) with the rest of the app's production environment,
                                e.g. the image's ENV (repeatable; later files win)
   (environment)                ALLOWED_HOSTS, HEALTH_PROBE_PATHS, PORT, TRUST_PROXY, NODE_ENV of
                                this process. NODE_ENV given nowhere counts as production.
-  (the deploy file)            a setting given none of the ways above is taken from the deploy file
-                               (proxy.host(s), proxy.healthcheck.path, proxy.app_port), as
-                               loadSettings({ deployFile }) does in the app
+
+Without --app, what the check cannot see in the app:
+  --probe-timeout <ms>         the app's probeTimeoutMs (default: ${DEFAULT_PROBE_TIMEOUT_MS}, @upgate/health's default)
   --no-deploy-fallback         the app does not read the deploy file: settings given none of the
                                ways above take upgate's defaults instead
+Either way:
+  --https-redirect             the app's own code redirects plain HTTP to https://
+  --trailing-slash-redirect <add|strip>
+                               the app's own code redirects paths to their form with/without a
+                               trailing slash
+  --app-timeout <seconds>      how long --app waits for the app to reach listen() (default: ${DEFAULT_APP_TIMEOUT_SECONDS})
 
 Output:
   --json                       print the settings compared and the findings as JSON
@@ -68,7 +88,8 @@ Exit status: 0 when there is no error (warnings and notes allowed), 1 when there
 error, 2 when the check could not run (a bad option).
 
 Examples:
-  upgate check                                       (from the app's directory)
+  upgate check --app "node dist/main.js"             (from the app's directory, after a build)
+  upgate check --url http://127.0.0.1:3000           (the app running as in production)
   upgate check -c apps/demo/config/deploy.yml --env-file apps/demo/.env.production
   ALLOWED_HOSTS=app.example.com upgate check -d staging --json
 `;
@@ -76,6 +97,9 @@ Examples:
 const OPTIONS = {
   config: { type: 'string', short: 'c', default: 'config/deploy.yml' },
   destination: { type: 'string', short: 'd' },
+  app: { type: 'string' },
+  'app-timeout': { type: 'string' },
+  url: { type: 'string' },
   'allowed-hosts': { type: 'string' },
   'probe-paths': { type: 'string' },
   port: { type: 'string' },
@@ -89,30 +113,12 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-/** The flags that stand for an upgate variable, and that variable. */
-const FLAG_VARIABLES = {
-  'allowed-hosts': ENV_VARIABLES.allowedHosts,
-  'probe-paths': ENV_VARIABLES.probePaths,
-  port: ENV_VARIABLES.port,
-  'trust-proxy': ENV_VARIABLES.trustProxy,
-} as const;
-
-const UPGATE_VARIABLES: readonly string[] = Object.values(ENV_VARIABLES);
-
 class UsageError extends Error {}
 
-/** What the app will run with, for the report and for `checkDeployment`. */
-interface AppSide {
-  readonly settings: DeploymentAppSettings;
-  readonly environment: string;
-  /** What would stop the app starting: no comparison is made while there are any. */
-  readonly problems: readonly DeploymentFinding[];
-  /** What could not be known (a variable from a Kamal secret). */
-  readonly notes: readonly DeploymentFinding[];
-}
+type Args = ReturnType<typeof parse>;
 
-export function runCheck(argv: readonly string[], io: CliIo): number {
-  let args: ReturnType<typeof parse>;
+export async function runCheck(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: Args;
   try {
     args = parse(argv);
   } catch (error) {
@@ -127,42 +133,101 @@ export function runCheck(argv: readonly string[], io: CliIo): number {
     return 0;
   }
 
-  const configFile = args.config;
-  let deploy: KamalDeployConfig | undefined;
-  const findings: DeploymentFinding[] = [];
+  const reading = readDeployFile(args.config, {
+    cwd: io.cwd,
+    ...(args.destination === undefined ? {} : { destination: args.destination }),
+  });
+  const deploy = reading.config;
+  const findings: DeploymentFinding[] = reading.problems.map(deployFileFinding);
+
+  let env: ContainerEnv;
   try {
-    deploy = readKamalDeployFile(configFile, {
-      cwd: io.cwd,
-      ...(args.destination === undefined ? {} : { destination: args.destination }),
+    env = containerEnv(io.env, io.cwd, args['env-file'] ?? [], deploy, {
+      ...pick(args, 'allowed-hosts'),
+      ...pick(args, 'probe-paths'),
+      ...pick(args, 'port'),
+      ...pick(args, 'trust-proxy'),
     });
   } catch (error) {
-    if (!(error instanceof UpgateConfigError)) throw error;
-    findings.push(
-      ...error.problems.map((problem) => invalid(problem, 'the deploy file is not valid for Kamal; correct it')),
-    );
-  }
-
-  let app: AppSide | undefined;
-  try {
-    app = appSide(args, io, deploy);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof EnvFileError)) throw error;
     io.stderr(`upgate check: ${error.message}\nSee: upgate check --help\n`);
     return 2;
   }
-  findings.push(...app.problems, ...app.notes);
-  if (deploy && app.problems.length === 0) findings.push(...checkDeployment(deploy, app.settings));
+  const redirects: { https?: boolean; trailingSlash?: 'add' | 'strip' } = {};
+  if (args['https-redirect']) redirects.https = true;
+  const slash = args['trailing-slash-redirect'];
+  if (slash === 'add' || slash === 'strip') redirects.trailingSlash = slash;
+
+  let app: AppSide | undefined;
+  let appReport: AppSettingsReport | undefined;
+  if (args.app !== undefined) {
+    const run = await runInCheckMode(args.app, {
+      cwd: io.cwd,
+      env: { ...io.env, ...env.given, [ENV_VARIABLES.environment]: environmentOf(io, env) },
+      timeoutMs: Number(args['app-timeout'] ?? DEFAULT_APP_TIMEOUT_SECONDS) * 1000,
+    });
+    if ('failure' in run) {
+      findings.push({
+        rule: 'app-not-checked',
+        severity: 'error',
+        message: `${run.failure}${run.output.trim() === '' ? '' : `; its last output:\n${indent(run.output.trim())}`}`,
+        fix: `run the command by hand with ${'UPGATE_CHECK=-'} to see what the app does; it must import HealthModule and call listen()`,
+      });
+    } else {
+      appReport = run.report;
+      app = appFromReport(run.report, env, redirects, reading.path, args.destination);
+      findings.push(...appReportFindings(run.report, reading.path, args.destination, deploy));
+    }
+  } else if (args.url === undefined) {
+    const resolution = resolveSettings({
+      env: { ...env.fromProcess, ...env.given, [ENV_VARIABLES.environment]: environmentOf(io, env) },
+      ...(args['no-deploy-fallback'] || deploy === undefined ? {} : { deployFile: reading }),
+    });
+    const timeout = args['probe-timeout'];
+    const context: AppContext = {
+      places: env.places,
+      probeTimeoutMs:
+        timeout === undefined
+          ? { value: DEFAULT_PROBE_TIMEOUT_MS, label: 'the default of @upgate/health' }
+          : { value: Number(timeout.trim()), label: '--probe-timeout' },
+      redirects,
+      deployFileSuffix: ', which the app reads',
+      emptyAllowlistFix: `give ALLOWED_HOSTS (or --allowed-hosts), or proxy.host in ${reading.file}`,
+    };
+    // An unreadable deploy file is reported already; the allowlist it would give is unknown, not empty.
+    const unknown = deploy === undefined && !args['no-deploy-fallback'];
+    app = appSide(
+      unknown
+        ? { ...resolution, problems: resolution.problems.filter((p) => p.setting !== 'allowed hosts') }
+        : resolution,
+      context,
+      [],
+    );
+  }
+  findings.push(...env.notes);
+  if (app) {
+    findings.push(...app.problems, ...app.notes);
+    if (deploy && app.settings) findings.push(...checkDeployment(deploy, app.settings));
+  }
+
+  let preflightResult: PreflightResult | undefined;
+  if (args.url !== undefined && deploy) {
+    preflightResult = await preflight(preflightTarget(args.url) as URL, deploy);
+    findings.push(...preflightResult.findings);
+  }
 
   const sorted = sortFindings(findings);
   const counts = countFindings(sorted);
-  const shownFile = deploy?.file ?? configFile;
   if (args.json) {
     io.stdout(
       `${JSON.stringify(
         {
-          deployFile: shownFile,
+          deployFile: reading.file,
           destination: args.destination ?? null,
-          app: { ...app.settings, environment: app.environment },
+          checked: args.app !== undefined ? 'app' : args.url !== undefined ? 'url' : 'assumed',
+          ...(app?.settings ? { app: { ...app.settings, environment: app.environment } } : {}),
+          ...(appReport ? { appReport } : {}),
+          ...(preflightResult ? { requests: preflightResult.lines.map((line) => line.trim()) } : {}),
           findings: sorted,
           counts: { errors: counts.error, warnings: counts.warning, notes: counts.info },
         },
@@ -171,7 +236,7 @@ export function runCheck(argv: readonly string[], io: CliIo): number {
       )}\n`,
     );
   } else {
-    io.stdout(report(shownFile, args.destination, app, sorted));
+    io.stdout(report(args, reading.file, app, appReport, preflightResult, sorted));
   }
   return counts.error > 0 ? 1 : 0;
 }
@@ -190,7 +255,48 @@ function parse(argv: readonly string[]) {
       `--trailing-slash-redirect ${JSON.stringify(slash)} is not a redirect; write add (/up -> /up/) or strip (/up/ -> /up)`,
     );
   }
+  const timeout = values['probe-timeout'];
+  if (timeout !== undefined) {
+    const value = Number(timeout.trim());
+    if (!/^\s*\d+\s*$/.test(timeout) || value < 1 || value > 2_147_483_647) {
+      throw new UsageError(
+        `--probe-timeout ${JSON.stringify(timeout)} is not a duration; write a whole number of milliseconds, e.g. 3000`,
+      );
+    }
+  }
+  const appTimeout = values['app-timeout'];
+  if (appTimeout !== undefined && (!/^\s*\d+\s*$/.test(appTimeout) || Number(appTimeout) < 1)) {
+    throw new UsageError(
+      `--app-timeout ${JSON.stringify(appTimeout)} is not a duration; write a whole number of seconds, e.g. ${DEFAULT_APP_TIMEOUT_SECONDS}`,
+    );
+  }
+  if (values.app !== undefined) {
+    if (values.app.trim() === '')
+      throw new UsageError('--app is empty; give the app\'s start command, e.g. --app "node dist/main.js"');
+    for (const flag of ['probe-timeout', 'no-deploy-fallback'] as const) {
+      if (values[flag] !== undefined && values[flag] !== false) {
+        throw new UsageError(`--${flag} describes an app the check assumes; with --app the app itself says it`);
+      }
+    }
+  }
+  if (values.url !== undefined) {
+    const target = preflightTarget(values.url);
+    if (typeof target === 'string') throw new UsageError(target);
+  }
   return values;
+}
+
+function pick<K extends 'allowed-hosts' | 'probe-paths' | 'port' | 'trust-proxy'>(
+  args: Args,
+  key: K,
+): Partial<Record<K, string>> {
+  const value = args[key];
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, string>>);
+}
+
+/** NODE_ENV as the container will have it; production when given nowhere (the image's). */
+function environmentOf(io: CliIo, env: ContainerEnv): string {
+  return env.given[ENV_VARIABLES.environment] ?? io.env[ENV_VARIABLES.environment] ?? CHECK_ENVIRONMENT;
 }
 
 /** parseArgs' messages, made short: `unknown option --bogus`. */
@@ -207,208 +313,116 @@ function isParseArgsError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
-/** The app's effective settings and where each came from, or the problems that would stop it starting. */
-function appSide(args: ReturnType<typeof parse>, io: CliIo, deploy: KamalDeployConfig | undefined): AppSide {
-  // One environment, built by precedence, remembering where each variable came from.
-  const env: Record<string, string> = {};
-  const origin = new Map<string, string>();
-  const originLine = new Map<string, { file: string; line: number }>();
-  for (const name of UPGATE_VARIABLES) {
-    const value = io.env[name];
-    if (value !== undefined) {
-      env[name] = value;
-      origin.set(name, `${name} (environment)`);
-    }
-  }
-  for (const file of args['env-file'] ?? []) {
-    let text: string;
-    try {
-      text = readFileSync(resolve(io.cwd, file), 'utf8');
-    } catch (error) {
-      throw new UsageError(
-        `--env-file ${JSON.stringify(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`,
-      );
-    }
-    for (const [name, value] of Object.entries(parseEnv(text))) {
-      if (value === undefined) continue;
-      env[name] = value;
-      const line = lineOf(text, name);
-      origin.set(name, line === undefined ? `${name} in ${file}` : `${name} in ${file}:${line}`);
-      if (line === undefined) originLine.delete(name);
-      else originLine.set(name, { file, line });
-    }
-  }
-  // What Kamal passes the container (docker run -e) overrides the image's environment.
-  const kamalEnv = deploy ? readKamalEnv(deploy, io.cwd) : undefined;
-  for (const [name, { value, location, key }] of kamalEnv?.clear ?? []) {
-    env[name] = value;
-    origin.set(name, `${name} in ${location.file}:${location.line} (${key})`);
-    originLine.set(name, location);
-  }
-  for (const [flag, name] of Object.entries(FLAG_VARIABLES)) {
-    const value = args[flag as keyof typeof FLAG_VARIABLES];
-    if (value !== undefined) {
-      env[name] = value;
-      origin.set(name, `--${flag}`);
-      originLine.delete(name);
-    }
-  }
-  // A secret's value is in .kamal/secrets, read only when Kamal deploys: say what was used instead.
-  const notes: DeploymentFinding[] = [];
-  for (const [name, { location, key }] of kamalEnv?.secret ?? []) {
-    const flag = Object.entries(FLAG_VARIABLES).find(([, variable]) => variable === name)?.[0];
-    if (flag === undefined || origin.get(name) === `--${flag}`) continue;
-    notes.push({
-      rule: 'invalid-settings',
-      severity: 'info',
-      key,
-      location,
-      message: `${name} comes from a Kamal secret, whose value is known only when Kamal deploys, so the check used ${
-        env[name] === undefined ? 'the value the app would have without it' : origin.get(name)
-      }`,
-      fix: `pass --${flag} with the secret's value to check it`,
-    });
-  }
-
-  const reading = readEnvSource(env);
-  const refuses = 'the app refuses to start with it; correct it';
-  const problems: DeploymentFinding[] = reading.problems.map((problem) => {
-    const location = originLine.get(problem.setting);
-    if (location === undefined)
-      return invalid({ ...problem, setting: origin.get(problem.setting) ?? problem.setting }, refuses);
-    const message = [problem.value, problem.message].filter((part) => part !== '').join(' ');
-    return { rule: 'invalid-settings', severity: 'error', key: problem.setting, location, message, fix: refuses };
-  });
-
-  let probeTimeoutMs = DEFAULT_PROBE_TIMEOUT_MS;
-  let probeTimeoutFrom = `the default of @upgate/health`;
-  const timeout = args['probe-timeout'];
-  if (timeout !== undefined) {
-    const value = Number(timeout.trim());
-    if (!/^\s*\d+\s*$/.test(timeout) || value < 1 || value > 2_147_483_647) {
-      throw new UsageError(
-        `--probe-timeout ${JSON.stringify(timeout)} is not a duration; write a whole number of milliseconds, e.g. 3000`,
-      );
-    }
-    probeTimeoutMs = value;
-    probeTimeoutFrom = '--probe-timeout';
-  }
-
-  const environment = reading.settings.environment ?? CHECK_ENVIRONMENT;
-  const fromDeploy = !args['no-deploy-fallback'] && deploy?.proxy.enabled ? deploy : undefined;
-  const sources: Record<string, string> = { probeTimeoutMs: probeTimeoutFrom };
-  const given = (key: 'allowedHosts' | 'probePaths' | 'trustProxy' | 'port'): boolean => {
-    const name = reading.given.get(key);
-    if (name !== undefined) sources[key] = origin.get(name) ?? name;
-    return name !== undefined;
-  };
-  const deployed = (config: KamalDeployConfig, key: string): string =>
-    `${deployKeyName(config, key)}, which the app reads`;
-
-  let allowedHosts: readonly string[] = [];
-  if (given('allowedHosts')) allowedHosts = reading.settings.allowedHosts ?? [];
-  else if (fromDeploy && fromDeploy.proxy.hosts.length > 0) {
-    allowedHosts = fromDeploy.proxy.hosts;
-    sources['allowedHosts'] = deployed(fromDeploy, fromDeploy.locate('proxy.hosts') ? 'proxy.hosts' : 'proxy.host');
-  }
-  // An unreadable deploy file is reported already; the allowlist it would give is unknown, not empty.
-  const deployUnknown = deploy === undefined && !args['no-deploy-fallback'];
-  if (allowedHosts.length === 0 && problems.length === 0 && !deployUnknown) {
-    if (environment === 'development') {
-      allowedHosts = DEVELOPMENT_ALLOWED_HOSTS;
-      sources['allowedHosts'] = "upgate's development default";
-    } else {
-      problems.push({
-        rule: 'invalid-settings',
-        severity: 'error',
-        message: `the app has no allowed hosts, which only development allows (NODE_ENV is ${JSON.stringify(environment)}): it refuses to start`,
-        fix: `give ALLOWED_HOSTS (or --allowed-hosts), or proxy.host in ${deploy?.file ?? args.config}`,
-      });
-    }
-  }
-
-  let probePaths: readonly string[] = DEFAULT_PROBE_PATHS;
-  sources['probePaths'] = "upgate's default";
-  if (given('probePaths')) probePaths = reading.settings.probePaths ?? [];
-  else if (fromDeploy) {
-    probePaths = [fromDeploy.proxy.healthcheck.path];
-    sources['probePaths'] = deployed(fromDeploy, 'proxy.healthcheck.path');
-  }
-
-  let trustProxy: TrustProxy = false;
-  sources['trustProxy'] = "upgate's default";
-  if (given('trustProxy')) trustProxy = reading.settings.trustProxy ?? false;
-
-  let port: number | undefined;
-  if (given('port')) port = reading.settings.port;
-  else if (fromDeploy) {
-    port = fromDeploy.proxy.appPort;
-    sources['port'] = deployed(fromDeploy, 'proxy.app_port');
-  }
-
-  const redirects: { https?: boolean; trailingSlash?: 'add' | 'strip' } = {};
-  if (args['https-redirect']) redirects.https = true;
-  const slash = args['trailing-slash-redirect'];
-  if (slash === 'add' || slash === 'strip') redirects.trailingSlash = slash;
-
-  return {
-    environment,
-    problems,
-    notes,
-    settings: {
-      allowedHosts,
-      probePaths,
-      trustProxy,
-      ...(port === undefined ? {} : { port }),
-      probeTimeoutMs,
-      redirects,
-      sources,
-    },
-  };
-}
-
-/** The line (1-based) of a dotenv text where the variable is last assigned, as it wins. */
-function lineOf(text: string, name: string): number | undefined {
-  const lines = text.split(/\r?\n/);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = (lines[i] ?? '').replace(/^\s*export\s+/, '').trimStart();
-    if (line.startsWith(`${name}=`) || new RegExp(`^${name}\\s*=`).test(line)) return i + 1;
-  }
-  return undefined;
-}
-
-/** A problem from a loader, as an error finding (with the file and line its `setting` names). */
-function invalid(problem: ConfigProblem, fix: string): DeploymentFinding {
-  const located = /^(?<file>.+?):(?<line>\d+)(?:: (?<key>.+))?$/.exec(problem.setting)?.groups;
-  const text = [problem.value, problem.message].filter((part) => part !== '').join(' ');
-  if (located?.['file'] !== undefined) {
-    const key = located['key'];
-    return {
-      rule: 'invalid-settings',
-      severity: 'error',
-      ...(key ? { key } : {}),
-      location: { file: located['file'], line: Number(located['line']) },
-      message: text,
-      fix,
+/** The app's side from what it reported in check mode. */
+function appFromReport(
+  report: AppSettingsReport,
+  env: ContainerEnv,
+  redirects: AppContext['redirects'],
+  checkedPath: string,
+  destination: string | undefined,
+): AppSide {
+  const readsChecked = report.deployFile?.path === checkedPath && report.deployFile.destination === destination;
+  const deployFileSuffix = readsChecked ? '' : ' (another deploy file than the one checked)';
+  const listened = report.listen?.port;
+  let port: AppContext['port'];
+  if (listened !== undefined) {
+    // The port upgate resolved, when the app listens on it (as the demo does); else the code's own.
+    const resolved = report.settings?.port === listened ? report.origins.port : [];
+    const from = resolved.map((origin) => describe(origin, { places: env.places, deployFileSuffix })).join(' plus ');
+    port = {
+      value: listened,
+      label: resolved.length > 0 ? `${from}, passed to app.listen()` : `app.listen(${listened})`,
+      changeAt:
+        resolved[0]?.source === 'environment'
+          ? (env.places.get(resolved[0].key)?.changeAt ?? resolved[0].key)
+          : resolved.length > 0
+            ? from
+            : "the port the app's code passes to listen()",
     };
   }
-  return { rule: 'invalid-settings', severity: 'error', message: `${problem.setting}: ${text}`, fix };
+  return appSide(
+    report,
+    {
+      places: env.places,
+      probeTimeoutMs: report.probeTimeoutMs
+        ? { value: report.probeTimeoutMs.value, label: report.probeTimeoutMs.origin.name }
+        : undefined,
+      ...(port ? { port } : {}),
+      redirects,
+      deployFileSuffix,
+      emptyAllowlistFix:
+        'give ALLOWED_HOSTS, the allowedHosts option, or a deploy file with proxy.host (the deployFile option)',
+    },
+    [],
+  );
+}
+
+/** What the app's report says beyond its settings: the deploy file it reads, its probes' checks. */
+function appReportFindings(
+  report: AppSettingsReport,
+  checkedPath: string,
+  destination: string | undefined,
+  deploy: ReturnType<typeof readDeployFile>['config'],
+): DeploymentFinding[] {
+  const findings: DeploymentFinding[] = [];
+  const read = report.deployFile;
+  if (read && (read.path !== checkedPath || read.destination !== destination)) {
+    const theirs = `${read.file}${read.destination ? ` (destination ${read.destination})` : ''}`;
+    findings.push({
+      rule: 'deploy-file-differs',
+      severity: 'warning',
+      message: `the app reads ${theirs}, not the deploy file checked here${destination ? ` (destination ${destination})` : ''}: Kamal deploys with one, the app takes its hosts, probe path and port from the other`,
+      fix: 'check the file Kamal deploys with (-c, -d), and give the app the same one (the deployFile and destination options)',
+    });
+  }
+  const path = deploy?.proxy.enabled ? deploy.proxy.healthcheck.path : undefined;
+  const checks = path === undefined ? 0 : (report.probeChecks?.[path] ?? 0);
+  if (deploy && path !== undefined && checks > 0) {
+    const location = deploy.locate('proxy.healthcheck.path');
+    findings.push({
+      rule: 'probe-checks',
+      severity: 'warning',
+      key: 'proxy.healthcheck.path',
+      ...(location ? { location } : {}),
+      message: `kamal-proxy checks '${path}', which runs ${checks} health indicator${checks === 1 ? '' : 's'} in the app: a slow or failing dependency fails the deploy (after deploy_timeout) although the app itself is up`,
+      fix: `make '${path}' a liveness probe without checks (probes: { '${path}': [] }), and put the dependency checks on a readiness path for the load balancers and Kubernetes`,
+    });
+  }
+  return findings;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    | ${line}`)
+    .join('\n');
 }
 
 function report(
+  args: Args,
   file: string,
-  destination: string | undefined,
-  app: AppSide,
+  app: AppSide | undefined,
+  appReport: AppSettingsReport | undefined,
+  preflightResult: PreflightResult | undefined,
   findings: readonly DeploymentFinding[],
 ): string {
   const lines: string[] = [];
-  lines.push(
-    `upgate check: ${file}${destination ? ` (destination ${destination})` : ''} against the app's settings (NODE_ENV ${app.environment})`,
-  );
-  if (app.problems.length === 0) {
+  const where = `${file}${args.destination ? ` (destination ${args.destination})` : ''}`;
+  const environment = app ? ` (NODE_ENV ${app.environment})` : '';
+  if (args.app !== undefined) {
+    lines.push(`upgate check: ${where} against the app started with ${JSON.stringify(args.app)}${environment}`);
+  } else if (args.url !== undefined) {
+    lines.push(`upgate check: ${where} against the app at ${args.url}, reached as kamal-proxy and the public reach it`);
+  } else {
+    lines.push(
+      `upgate check: ${where} against the app's settings${environment}, assuming the app reads ${
+        args['no-deploy-fallback'] ? 'no deploy file' : 'this deploy file'
+      } and no code of it sets them (--app "<start command>" checks the app itself)`,
+    );
+  }
+  if (app?.settings) {
     const s = app.settings;
-    const from = (key: keyof NonNullable<DeploymentAppSettings['sources']>) =>
-      s.sources?.[key] ? `  (${s.sources[key]})` : '';
+    const from = (key: keyof NonNullable<typeof s.sources>) => (s.sources?.[key] ? `  (${s.sources[key]})` : '');
     const trust =
       s.trustProxy === true
         ? 'true'
@@ -419,7 +433,19 @@ function report(
     lines.push(`  probe paths    ${s.probePaths.join(', ')}${from('probePaths')}`);
     lines.push(`  port           ${s.port ?? 'unknown'}${from('port')}`);
     lines.push(`  trust proxy    ${trust}${from('trustProxy')}`);
-    lines.push(`  probe timeout  ${s.probeTimeoutMs} ms${from('probeTimeoutMs')}`);
+    lines.push(
+      `  probe timeout  ${s.probeTimeoutMs === undefined ? 'unknown' : `${s.probeTimeoutMs} ms`}${from('probeTimeoutMs')}`,
+    );
+    if (appReport) {
+      const read = appReport.deployFile;
+      lines.push(
+        `  deploy file    ${read ? `${read.file}${read.destination ? ` (destination ${read.destination})` : ''}` : 'none: the app reads no deploy file'}`,
+      );
+    }
+  }
+  if (preflightResult) {
+    if (args.app !== undefined) lines.push(`  reached at ${args.url} as kamal-proxy and the public reach it:`);
+    lines.push(...preflightResult.lines);
   }
   lines.push('');
   for (const finding of findings) lines.push(formatFinding(finding, file), '');

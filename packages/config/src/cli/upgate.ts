@@ -7,14 +7,14 @@ import { processIo, type CliIo } from './cli-io.js';
 export const UPGATE_HELP = `Usage: upgate <command> [options]
 
 Commands:
-  check    compare a Kamal deploy file with the app's upgate settings (upgate check --help)
+  check    compare a Kamal deploy file with what the app will do (upgate check --help)
 
 Options:
   -h, --help    show this help
 `;
 
-/** Runs the command line; returns the exit status (0 fine, 1 errors found, 2 usage). */
-export function main(argv: readonly string[], io: CliIo = processIo()): number {
+/** Runs the command line; resolves with the exit status (0 fine, 1 errors found, 2 usage). */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     io.stdout(UPGATE_HELP);

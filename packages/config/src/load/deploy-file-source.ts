@@ -1,17 +1,39 @@
 /**
  * Settings from Kamal's deploy file: what kamal-proxy routes and probes is what upgate must allow
- * and answer.
+ * and answer. Pure: it turns a deploy file already read (`KamalDeployConfig`) into a source, so that
+ * the resolver needs no YAML parser; reading the file is `@upgate/config/kamal`'s.
  */
-import type { PartialUpgateSettings } from '../settings.js';
+import type { SettingOrigin } from '../resolve/setting-origin.js';
 import { checkAllowedHosts, checkProbePaths } from '../validate/check-entries.js';
 import type { KamalDeployConfig } from './kamal/kamal-deploy-config.js';
-import { readKamalDeployFile, type ReadKamalDeployFileOptions } from './kamal/read-kamal-deploy-file.js';
-import { settingsOrThrow, SourceReadingBuilder, type SourceReading } from './source-reading.js';
+import { sameValue, SourceReadingBuilder, type GivenSetting, type SourceReading } from './source-reading.js';
 
 /** `config/deploy.yml:14: proxy.app_port`, or `config/deploy.yml: proxy.app_port (not set)` for a default. */
 export function deployKeyName(config: KamalDeployConfig, key: string): string {
   const at = config.locate(key);
   return at ? `${at.file}:${at.line}: ${key}` : `${config.file}: ${key} (not set)`;
+}
+
+/** Where a deploy-file key comes from: its line, or Kamal's default when it is not written. */
+export function deployKeyOrigin(config: KamalDeployConfig, key: string): SettingOrigin {
+  const location = config.locate(key);
+  return location
+    ? { source: 'deploy-file', key, name: `${location.file}:${location.line}: ${key}`, location }
+    : { source: 'deploy-file', key, name: `${config.file}: ${key} (not set: Kamal's default)` };
+}
+
+function deployKey(config: KamalDeployConfig, key: string, value: unknown): GivenSetting {
+  return {
+    name: deployKeyName(config, key),
+    origin: deployKeyOrigin(config, key),
+    shown: JSON.stringify(value),
+    same: sameValue(value),
+  };
+}
+
+/** The key `proxy.host(s)` is written under: `proxy.hosts` for a list, else `proxy.host`. */
+export function proxyHostsKey(config: KamalDeployConfig): 'proxy.hosts' | 'proxy.host' {
+  return config.locate('proxy.hosts') !== undefined ? 'proxy.hosts' : 'proxy.host';
 }
 
 /**
@@ -27,36 +49,22 @@ export function readDeploySource(config: KamalDeployConfig): SourceReading {
   if (!proxy.enabled) return out.build();
 
   if (proxy.hosts.length > 0) {
-    const fromList = config.locate('proxy.hosts') !== undefined;
+    const key = proxyHostsKey(config);
     const checked = checkAllowedHosts(proxy.hosts, (i) =>
-      deployKeyName(config, fromList ? `proxy.hosts[${i}]` : 'proxy.host'),
+      deployKeyName(config, key === 'proxy.hosts' ? `proxy.hosts[${i}]` : 'proxy.host'),
     );
-    out.give(
-      'allowedHosts',
-      deployKeyName(config, fromList ? 'proxy.hosts' : 'proxy.host'),
-      checked.values,
-      checked.problems,
-    );
+    out.give('allowedHosts', deployKey(config, key, proxy.hosts), checked.values, checked.problems);
   }
 
   const pathKey = 'proxy.healthcheck.path';
   const paths = checkProbePaths([proxy.healthcheck.path], () => deployKeyName(config, pathKey));
   out.give(
     'probePaths',
-    deployKeyName(config, pathKey),
+    deployKey(config, pathKey, [proxy.healthcheck.path]),
     paths.problems.length === 0 ? paths.values : undefined,
     paths.problems,
   );
 
-  out.give('port', deployKeyName(config, 'proxy.app_port'), proxy.appPort);
+  out.give('port', deployKey(config, 'proxy.app_port', proxy.appPort), proxy.appPort);
   return out.build();
-}
-
-/**
- * Reads the settings from a Kamal deploy file (see `readKamalDeployFile` for what is checked, and
- * `readDeploySource` for what it gives).
- * @throws UpgateConfigError listing every problem with file and line.
- */
-export function settingsFromDeployFile(file: string, options: ReadKamalDeployFileOptions = {}): PartialUpgateSettings {
-  return settingsOrThrow(readDeploySource(readKamalDeployFile(file, options)));
 }

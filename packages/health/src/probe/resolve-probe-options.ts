@@ -7,10 +7,11 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Every problem with the probe settings, in the form `UpgateConfigError` lists, so that the module
- * can report them together with the other settings' problems. `probePaths`, when given, are the
- * paths the early request layer answers: a `probes` key outside them would never be checked.
+ * can report them together with the other settings' problems. The paths they name (the keys of
+ * `probes`, the readiness and startup paths) need not be among the probe paths: the module adds
+ * them there (`resolveHealthSettings`), and checks each as a probe path then.
  */
-export function probeOptionProblems(options: ProbeOptions, probePaths?: readonly string[]): ConfigProblem[] {
+export function probeOptionProblems(options: ProbeOptions): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   checkMilliseconds(problems, 'probeTimeoutMs', options.probeTimeoutMs, 1, 'e.g. 3000');
   checkMilliseconds(problems, 'probeCacheMs', options.probeCacheMs, 0, 'e.g. 0 (no reuse) or 1000');
@@ -23,15 +24,15 @@ export function probeOptionProblems(options: ProbeOptions, probePaths?: readonly
       message: `is not a detail level; write 'none' (status only, the default) or 'full' (terminus' result)`,
     });
   }
-  checkProbes(problems, options.probes, probePaths);
-  checkStartupPath(problems, options.startupPath, probePaths);
-  checkReadinessPaths(problems, options.readinessPaths, options.startupPath, probePaths);
+  checkProbes(problems, options.probes);
+  checkStartupPath(problems, options.startupPath);
+  checkReadinessPaths(problems, options.readinessPaths, options.startupPath);
   return problems;
 }
 
 /** The probe settings with their defaults; throws `UpgateConfigError` naming every problem. */
-export function resolveProbeOptions(options: ProbeOptions = {}, probePaths?: readonly string[]): ResolvedProbeOptions {
-  const problems = probeOptionProblems(options, probePaths);
+export function resolveProbeOptions(options: ProbeOptions = {}): ResolvedProbeOptions {
+  const problems = probeOptionProblems(options);
   if (problems.length > 0) throw new UpgateConfigError(problems);
   const probes = new Map(Object.entries(options.probes ?? {}));
   const withChecks = [...probes].filter(([path, checks]) => checks.length > 0 && path !== options.startupPath);
@@ -62,7 +63,7 @@ function checkMilliseconds(
   });
 }
 
-function checkProbes(problems: ConfigProblem[], probes: unknown, probePaths: readonly string[] | undefined): void {
+function checkProbes(problems: ConfigProblem[], probes: unknown): void {
   if (probes === undefined) return;
   if (probes === null || typeof probes !== 'object' || Array.isArray(probes)) {
     problems.push({
@@ -74,14 +75,6 @@ function checkProbes(problems: ConfigProblem[], probes: unknown, probePaths: rea
   }
   for (const [path, indicators] of Object.entries(probes)) {
     const setting = `probes['${path}']`;
-    if (probePaths !== undefined && !probePaths.includes(path)) {
-      const known = probePaths.map((p) => `'${p}'`).join(', ') || 'none';
-      problems.push({
-        setting,
-        value: show(path),
-        message: `is not one of the probe paths (${known}), so its checks would never run; add it to the probe paths or remove the entry`,
-      });
-    }
     if (!Array.isArray(indicators)) {
       problems.push({
         setting,
@@ -102,33 +95,22 @@ function checkProbes(problems: ConfigProblem[], probes: unknown, probePaths: rea
   }
 }
 
-function checkStartupPath(problems: ConfigProblem[], path: unknown, probePaths: readonly string[] | undefined): void {
-  if (path === undefined) return;
-  if (typeof path !== 'string') {
-    problems.push({
-      setting: 'startupPath',
-      value: show(path),
-      message: `is not a path; write one of the probe paths, e.g. '/startup'`,
-    });
-    return;
-  }
-  if (probePaths !== undefined && !probePaths.includes(path)) {
-    problems.push({ setting: 'startupPath', value: show(path), message: notAProbePath(probePaths, 'answered') });
-  }
+function checkStartupPath(problems: ConfigProblem[], path: unknown): void {
+  if (path === undefined || typeof path === 'string') return;
+  problems.push({
+    setting: 'startupPath',
+    value: show(path),
+    message: `is not a path; write a path such as '/startup'`,
+  });
 }
 
-function checkReadinessPaths(
-  problems: ConfigProblem[],
-  paths: unknown,
-  startupPath: unknown,
-  probePaths: readonly string[] | undefined,
-): void {
+function checkReadinessPaths(problems: ConfigProblem[], paths: unknown, startupPath: unknown): void {
   if (paths === undefined) return;
   if (!Array.isArray(paths)) {
     problems.push({
       setting: 'readinessPaths',
       value: show(paths),
-      message: `is not a list of probe paths; write e.g. ['/ready']`,
+      message: `is not a list of paths; write e.g. ['/ready']`,
     });
     return;
   }
@@ -138,10 +120,8 @@ function checkReadinessPaths(
       problems.push({
         setting,
         value: show(path),
-        message: `is not a path; write one of the probe paths, e.g. '/ready'`,
+        message: `is not a path; write a path such as '/ready'`,
       });
-    } else if (probePaths !== undefined && !probePaths.includes(path)) {
-      problems.push({ setting, value: show(path), message: notAProbePath(probePaths, 'answered as readiness') });
     } else if (path === startupPath) {
       problems.push({
         setting,
@@ -150,11 +130,6 @@ function checkReadinessPaths(
       });
     }
   });
-}
-
-function notAProbePath(probePaths: readonly string[], what: string): string {
-  const known = probePaths.map((p) => `'${p}'`).join(', ') || 'none';
-  return `is not one of the probe paths (${known}), so it would never be ${what}; add it to the probe paths`;
 }
 
 /** A function, or terminus' `HealthCheckAttempt` builder (a thenable), checked without loading terminus. */

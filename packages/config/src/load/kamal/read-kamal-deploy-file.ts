@@ -53,7 +53,8 @@ export function destinationFile(baseFile: string, destination: string): string {
   return `${ext === '' ? baseFile : baseFile.slice(0, -ext.length)}.${destination}.yml`;
 }
 
-function shown(cwd: string, absolute: string): string {
+/** A path as messages show it: relative to `cwd` when inside it. */
+export function shownPath(cwd: string, absolute: string): string {
   const rel = relative(cwd, absolute);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absolute;
 }
@@ -89,7 +90,7 @@ export function readKamalDeployFile(file: string, options: ReadKamalDeployFileOp
 
   const baseAbsolute = resolve(cwd, file);
   const paths = [baseAbsolute, ...(destination === undefined ? [] : [destinationFile(baseAbsolute, destination)])];
-  const files = paths.map((p) => shown(cwd, p));
+  const files = paths.map((p) => shownPath(cwd, p));
   let root: LocatedNode | undefined;
   paths.forEach((absolute, index) => {
     const name = files[index] as string;
