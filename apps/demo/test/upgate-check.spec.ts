@@ -222,16 +222,21 @@ describe('upgate check on broken copies of the demo', () => {
 const HEALTH_PATH = (text: string): string => replace(text, 'path: /up', 'path: /health');
 /** The demo reading no deploy file: its hosts from the environment, its probe paths upgate's default and its code's. */
 const WITHOUT_DEPLOY_FILE = { DEPLOY_FILE: 'none', ALLOWED_HOSTS: 'demo.example.com,admin.demo.example.com' };
+/**
+ * DATABASE_URL is a Kamal secret, unknown until Kamal deploys: the app needs a well-formed one to
+ * start, and check mode never connects; as the Dockerfile's build-stage check gives it.
+ */
+const BUILD_DATABASE = { DATABASE_URL: 'postgres://build-check@database.invalid/upgate_demo' };
 
 describe('upgate check --app: the demo itself, run in check mode', () => {
   it('finds no mismatch with the demo as built, and shows what the app resolved, from where', async () => {
-    const run = await upgate(['check', '--app', 'node dist/main.js'], DEMO_ROOT);
+    const run = await upgate(['check', '--app', 'node dist/main.js'], DEMO_ROOT, BUILD_DATABASE);
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(
       [
         'upgate check: config/deploy.yml against the app started with "node dist/main.js" (NODE_ENV production)',
         '  allowed hosts  demo.example.com, admin.demo.example.com  (config/deploy.yml:17: proxy.hosts)',
-        '  probe paths    /up, /ready  (config/deploy.yml:27: proxy.healthcheck.path plus the probes option)',
+        '  probe paths    /up, /ready, /startup  (config/deploy.yml:27: proxy.healthcheck.path plus the probes option)',
         '  port           3000  (config/deploy.yml:21: proxy.app_port, passed to app.listen())',
         '  trust proxy    false  (TRUST_PROXY in config/deploy.yml:52 (env.clear.TRUST_PROXY))',
         `  probe timeout  ${PROBE_TIMEOUT_MS} ms  (the probeTimeoutMs option)`,
@@ -247,31 +252,35 @@ describe('upgate check --app: the demo itself, run in check mode', () => {
   it('fails an app that does not answer the health-check path, naming the path, and passes once it is fixed', async () => {
     const broken = deployCopy(HEALTH_PATH);
     const project = dirname(dirname(broken));
-    const run = await upgate(['check', '--app', `node ${DEMO_MAIN}`], project, WITHOUT_DEPLOY_FILE);
+    const run = await upgate(['check', '--app', `node ${DEMO_MAIN}`], project, {
+      ...WITHOUT_DEPLOY_FILE,
+      ...BUILD_DATABASE,
+    });
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(
       `${at(broken, 'proxy.healthcheck.path')}: error: proxy.healthcheck.path [probe-path]\n` +
-        "  kamal-proxy checks proxy.healthcheck.path '/health', which is not a probe path of the app ('/up', '/ready', from upgate's default plus the probes option), so upgate applies the host check to it",
+        "  kamal-proxy checks proxy.healthcheck.path '/health', which is not a probe path of the app ('/up', '/ready', '/startup', from upgate's default plus the probes option), so upgate applies the host check to it",
     );
     expect(run.stdout).toContain(
-      "  fix: add '/health' to the app's probe paths (HEALTH_PROBE_PATHS or the probePaths option), or set proxy.healthcheck.path to one of them ('/up', '/ready')\n",
+      "  fix: add '/health' to the app's probe paths (HEALTH_PROBE_PATHS or the probePaths option), or set proxy.healthcheck.path to one of them ('/up', '/ready', '/startup')\n",
     );
     expect(run.stdout).toContain('  deploy file    none: the app reads no deploy file\n');
     expect(run.stdout).toMatch(/\n1 error\n$/);
 
     const fixed = await upgate(['check', '--app', `node ${DEMO_MAIN}`], project, {
       ...WITHOUT_DEPLOY_FILE,
+      ...BUILD_DATABASE,
       HEALTH_PROBE_PATHS: '/health',
     });
     expect(fixed.stdout).toContain(
-      '  probe paths    /health, /ready  (HEALTH_PROBE_PATHS (environment) plus the probes option)\n',
+      '  probe paths    /health, /ready, /startup  (HEALTH_PROBE_PATHS (environment) plus the probes option)\n',
     );
     expect(fixed.stdout).toMatch(/\n\nno mismatches\n$/);
     expect(fixed.status).toBe(0);
   });
 
   it('fails an app port other than proxy.app_port (the image built for another APP_PORT), naming where the port comes from', async () => {
-    const run = await upgate(['check', '--port', '8080', '--app', 'node dist/main.js'], DEMO_ROOT);
+    const run = await upgate(['check', '--port', '8080', '--app', 'node dist/main.js'], DEMO_ROOT, BUILD_DATABASE);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(
       `config/deploy.yml:21: error: proxy.app_port [app-port]\n  kamal-proxy sends requests and probes to proxy.app_port 3000, but the app listens on 8080, from --port: nothing answers`,
