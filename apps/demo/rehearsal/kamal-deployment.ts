@@ -199,7 +199,7 @@ export class KamalDeployment {
       const value = secrets[from];
       if (value === undefined)
         throw new RehearsalError(
-          `${this.file}: env.secret lists ${key}, and the rehearsal has no secret ${from}: add it to the rehearsal's secrets (rehearsal/secrets.ts)`,
+          `${this.file}: env.secret lists ${key}, and the rehearsal has no secret ${from}: add it to the rehearsal's secrets (REHEARSAL_SECRETS in rehearsal/kamal.ts)`,
         );
       secret[name] = value;
     }

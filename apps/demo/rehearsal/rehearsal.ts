@@ -2,9 +2,9 @@
  * A rehearsal in progress: the runtime, Kamal's moves, the deploy files, the checks made and the
  * summary table, and the probes the scenarios share (requests through kamal-proxy, `upgate check`).
  */
-import { request as httpRequest } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument, type Document } from 'yaml';
 import { runCommand } from './commands.js';
@@ -15,7 +15,6 @@ import { DEPLOY_YML, REPO_ROOT } from './paths.js';
 import { healthCheckLines, parseProxyLog, type ProxyLogEntry } from './proxy-log.js';
 import { RehearsalError } from './rehearsal-error.js';
 import type { AppContainer, ExitStatus, Runtime } from './runtime.js';
-import { readFileSync } from 'node:fs';
 
 /** Load connections: each has one request in flight at a time. */
 export const CONNECTIONS = 10;
@@ -273,7 +272,7 @@ function clip(lines: readonly string[], keep = 4): string[] {
     : [...lines.slice(0, keep), `... and ${lines.length - keep} more like these`];
 }
 
-function answer(request: import('node:http').ClientRequest): Promise<HttpAnswer> {
+function answer(request: ClientRequest): Promise<HttpAnswer> {
   return new Promise((done, fail) => {
     request.once('error', fail);
     request.once('timeout', () => request.destroy(new Error('timed out')));
