@@ -12,6 +12,8 @@ declare module 'autocannon' {
     timeout?: number;
     method?: string;
     headers?: Record<string, string>;
+    /** The TLS server name (SNI) for an https URL; autocannon does not verify the certificate. */
+    servername?: string;
   }
 
   interface Histogram {

@@ -1,6 +1,7 @@
 /**
- * Steady load through the proxy with autocannon's programmatic API: a fixed number of connections,
- * one request in flight on each, for a bounded time (or until stopped).
+ * Steady load through kamal-proxy's TLS listener with autocannon's programmatic API: a fixed number
+ * of connections, one request in flight on each, for a bounded time (or until stopped). The public
+ * host goes as the TLS server name (SNI) and as Host, as a browser sends them.
  */
 import autocannon, { type Instance, type Result } from 'autocannon';
 
@@ -14,16 +15,23 @@ export interface LoadFigures {
   readonly non2xx: number;
   /** Answers by status. */
   readonly statuses: Readonly<Record<string, number>>;
-  /** When each failure or non-2xx answer happened, in ms since the load began. */
-  readonly badAtMs: readonly number[];
+  /** Each failure or non-2xx answer: when (ms since the load began) and what (the status, or the error). */
+  readonly bad: readonly BadAnswer[];
   /** The first few error messages. */
   readonly errors: readonly string[];
   readonly durationMs: number;
 }
 
+export interface BadAnswer {
+  readonly atMs: number;
+  readonly status?: number;
+  readonly error?: string;
+}
+
 export interface LoadOptions {
+  /** kamal-proxy's HTTPS port on 127.0.0.1. */
   readonly port: number;
-  /** The Host header (one of the deploy file's proxy hosts). */
+  /** The TLS server name and the Host header: one of the deploy file's proxy hosts. */
   readonly host: string;
   readonly path: string;
   readonly connections: number;
@@ -34,7 +42,7 @@ export interface LoadOptions {
 export class Load {
   readonly began = performance.now();
   private readonly instance: Instance;
-  private readonly badAt: number[] = [];
+  private readonly bad: BadAnswer[] = [];
   private readonly errors: string[] = [];
   readonly finished: Promise<LoadFigures>;
 
@@ -47,7 +55,8 @@ export class Load {
     });
     this.instance = autocannon(
       {
-        url: `http://127.0.0.1:${options.port}${options.path}`,
+        url: `https://127.0.0.1:${options.port}${options.path}`,
+        servername: options.host,
         connections: options.connections,
         pipelining: 1,
         duration: options.maxSeconds,
@@ -58,10 +67,10 @@ export class Load {
       (error, result) => (error ? fail(error) : finish(this.figures(result))),
     );
     this.instance.on('response', (_client: unknown, status: number) => {
-      if (status < 200 || status > 299) this.badAt.push(this.elapsed());
+      if (status < 200 || status > 299) this.bad.push({ atMs: this.elapsed(), status });
     });
     this.instance.on('reqError', (error: Error) => {
-      this.badAt.push(this.elapsed());
+      this.bad.push({ atMs: this.elapsed(), error: error.message });
       if (this.errors.length < 5) this.errors.push(error.message);
     });
   }
@@ -86,7 +95,7 @@ export class Load {
       timeouts: result.timeouts,
       non2xx: result.non2xx,
       statuses,
-      badAtMs: this.badAt,
+      bad: this.bad,
       errors: this.errors,
       durationMs: this.elapsed(),
     };
