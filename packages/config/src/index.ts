@@ -9,7 +9,7 @@ export { checkTrustProxyEntry, compileTrustProxy } from './proxy/trust-proxy.js'
 export type { HostValueSource } from './host/host-decision.js';
 export type { HostAllowlistMatcher, HostMatcher, HostMatcherOptions } from './host/host-matcher.js';
 export { compileHostAllowlist, compileHostMatcher } from './host/host-matcher.js';
-export { quoteHostValue } from './host/host-text.js';
+export { escapeRequestText, quoteHostValue } from './host/host-text.js';
 export { didYouMean } from './validate/did-you-mean.js';
 export type { PartialUpgateSettings } from './settings.js';
 export { DEFAULT_PROBE_PATHS, DEVELOPMENT_ALLOWED_HOSTS, REJECT_STATUSES } from './settings.js';

@@ -5,6 +5,7 @@
 import {
   compileHostAllowlist,
   compileHostMatcher,
+  escapeRequestText,
   type HostRequest,
   quoteHostValue,
   UpgateConfigError,
@@ -454,5 +455,21 @@ describe('quoteHostValue', () => {
   it('cuts a long value', () => {
     expect(quoteHostValue('a'.repeat(150))).toBe(`'${'a'.repeat(100)}...'`);
     expect(quoteHostValue('abcdef', 3)).toBe("'abc...'");
+  });
+});
+
+describe('escapeRequestText', () => {
+  test.each([
+    ['/reset/abc?x=1', '/reset/abc?x=1'],
+    ['/%1b[31m', '/%1b[31m'],
+    ['/a\r\nX-Forged: 1', '/a\\r\\nX-Forged: 1'],
+    ['/b\u00fccher\\', '/b\\xfccher\\\\'],
+  ])('%j -> %s, unquoted', (value, escaped) => {
+    expect(escapeRequestText(value)).toBe(escaped);
+  });
+
+  it('cuts long text', () => {
+    expect(escapeRequestText(`/${'a'.repeat(150)}`)).toBe(`/${'a'.repeat(99)}...`);
+    expect(escapeRequestText('PROPFIND', 4)).toBe('PROP...');
   });
 });
