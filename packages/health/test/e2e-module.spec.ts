@@ -213,9 +213,11 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     const server = t.app.getHttpServer() as Server & { requireHostHeader?: boolean };
     expect(Object.hasOwn(server, 'emit')).toBe(true);
     expect(server.requireHostHeader).toBe(false);
+    expect(server.listenerCount('checkContinue')).toBe(1);
     await t.close();
     expect(Object.hasOwn(server, 'emit')).toBe(false);
     expect(server.requireHostHeader).toBe(true);
+    expect(server.listenerCount('checkContinue')).toBe(0);
   });
 
   test('while the app shuts down, requests still go through the gate until the server is closed', async () => {
