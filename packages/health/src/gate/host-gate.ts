@@ -109,7 +109,10 @@ export class HostGate {
     }
     const rejection = this.reject(decision, req, path);
     res.writeHead(rejection.status, rejectionHeaders(rejection.body, req.httpVersionMajor === 2));
-    res.end(rejection.body);
+    // A node server drops a HEAD response's body itself; a response with no server behind it
+    // (inject()'s) would keep it.
+    if (req.method === 'HEAD') res.end();
+    else res.end(rejection.body);
     return true;
   }
 
