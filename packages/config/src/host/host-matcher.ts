@@ -1,5 +1,6 @@
 /**
- * The host matcher: spec rules 1-5 in one object, compiled once from the settings. `decide` is
+ * The host matcher: rules 1-5 of the host rules (docs/host-rules.md in the repository; "spec rule N"
+ * below and in this package cites them) in one object, compiled once from the settings. `decide` is
  * the whole contract; `isProbe` is the cheap first check an HTTP layer runs before anything else.
  */
 import { compileTrustProxy, trustProxyProblems } from '../proxy/trust-proxy.js';
