@@ -12,11 +12,6 @@ type GatableServer = EventEmitter & { requireHostHeader?: boolean; [GATED_BY]?: 
 
 const GATED_BY = Symbol.for('upgate.server-gate');
 
-/** Whether `server` carries a server gate already. */
-export function isGated(server: object): boolean {
-  return (server as GatableServer)[GATED_BY] !== undefined;
-}
-
 /**
  * The server gate: puts `gate` in front of every event of `server` that carries a request
  * (docs/host-rules.md, rule 6): `request`, `checkContinue`, `checkExpectation`, `upgrade` and
