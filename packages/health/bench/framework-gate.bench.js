@@ -1,12 +1,18 @@
-// What the framework gate costs an ordinary request that the server gate has decided already: the
-// server CPU time per request of GET /hello (an allowed host, a controller) on an app with the
-// HealthModule, with the framework gate and without it (apps/gate-app.ts), on Express and Fastify.
-// Not a test: it prints the figures.
-//   npm run bench:framework-gate -w @upgate/health    (GATE_BENCH_ROUNDS, GATE_BENCH_REQUESTS to change)
-// CPU time (user + system, as the server reads it with process.cpuUsage()) rather than throughput: the machine may be shared, and CPU
-// per request does not depend on what else runs. Each variant runs in a server process of its own,
-// pinned to core 0 when taskset is there (this process and its load generator, autocannon, on core 1);
-// the runs of the two variants alternate, and medians are reported.
+// What the framework gate costs an ordinary request that the server gate has decided already: CPU
+// time per request of GET /hello (an allowed host, a controller) on an app with the HealthModule,
+// with the framework gate and without it (apps/gate-app.ts), on Express and Fastify. Not a test: it
+// prints the figures.
+//   npm run bench:framework-gate -w @upgate/health
+//   (GATE_BENCH_ROUNDS, GATE_BENCH_REQUESTS, GATE_BENCH_CALLS to change)
+// Two measurements of the same difference:
+// - over sockets: each variant in a server process of its own, pinned to core 0 when taskset is
+//   there (this process and its load generator, autocannon, on core 1); the server's CPU time as it
+//   reads it (process.cpuUsage()). The real thing, but the kernel's and the machine's noise are in it.
+// - direct: both variants in one process, the framework's handler called as a serverless handler
+//   calls it, with requests marked as the server gate leaves them; no socket, no kernel.
+// CPU time rather than throughput: the machine may be shared, and CPU per request does not depend on
+// what else runs as much. The runs of the two variants alternate (round by round, who goes first
+// too), and each round's pair is compared: its difference is spared the machine's drift.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -83,10 +89,35 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+const range = (values) => `${Math.min(...values).toFixed(2)} to ${Math.max(...values).toFixed(2)}`;
+
+/** One line: the medians of both variants, and the median of the rounds' paired differences. */
+function report(label, samples) {
+  const withGate = median(samples.with);
+  const withoutGate = median(samples.without);
+  const differences = samples.with.map((value, round) => value - samples.without[round]);
+  const difference = median(differences);
+  console.log(
+    `${label}: ${withGate.toFixed(2)} µs CPU per request with the framework gate, ${withoutGate.toFixed(2)} µs without; ` +
+      `paired difference ${difference.toFixed(2)} µs (${((difference / withoutGate) * 100).toFixed(1)}%; rounds ${range(differences)})`,
+  );
+}
+
+/** Runs the app in its 'direct' mode and returns its samples. */
+function direct(adapter) {
+  const command = canPin ? 'taskset' : process.execPath;
+  const argv = canPin
+    ? ['-c', SERVER_CORE, process.execPath, gateApp, adapter, 'direct']
+    : [gateApp, adapter, 'direct'];
+  const run = spawnSync(command, argv, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (run.status !== 0) throw new Error(`${adapter} direct exited (${run.status}):\n${run.stdout}${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1));
+}
+
 const { gateApp } = await buildBenchApps();
 console.log(
-  `framework gate cost, GET /hello (allowed host, a controller): ${ROUNDS} rounds of ${REQUESTS} requests per variant, ` +
-    `${CONNECTIONS} keep-alive connections; ${canPin ? `servers on core ${SERVER_CORE}, autocannon on core ${CLIENT_CORE}` : 'nothing pinned (no taskset)'}; ` +
+  `framework gate cost, GET /hello (allowed host, a controller), ${ROUNDS} rounds; ` +
+    `${canPin ? `servers on core ${SERVER_CORE}, autocannon on core ${CLIENT_CORE}` : 'nothing pinned (no taskset)'}; ` +
     `load average before: ${loadavg()[0].toFixed(2)}`,
 );
 for (const adapter of ['express', 'fastify']) {
@@ -102,14 +133,9 @@ for (const adapter of ['express', 'fastify']) {
     for (const variant of order) samples[variant].push(await cpuPerRequest(servers[variant], REQUESTS));
   }
   for (const server of Object.values(servers)) server.child.kill('SIGKILL');
-  const withGate = median(samples.with);
-  const withoutGate = median(samples.without);
-  // Each round's two runs are back to back: their difference is spared the machine's drift.
-  const differences = samples.with.map((value, round) => value - samples.without[round]);
-  const difference = median(differences);
-  const range = (values) => `${Math.min(...values).toFixed(2)} to ${Math.max(...values).toFixed(2)}`;
-  console.log(
-    `${adapter}: ${withGate.toFixed(2)} µs CPU per request with the framework gate, ${withoutGate.toFixed(2)} µs without; ` +
-      `paired difference ${difference.toFixed(2)} µs (${((difference / withoutGate) * 100).toFixed(1)}%; rounds ${range(differences)})`,
+  report(`${adapter}, over sockets (${REQUESTS} requests a run, ${CONNECTIONS} keep-alive connections)`, samples);
+  report(
+    `${adapter}, direct (the handler called ${process.env.GATE_BENCH_CALLS ?? 50_000} times a run)`,
+    direct(adapter),
   );
 }
