@@ -122,7 +122,7 @@ describe.each(ADAPTERS)('servers the app makes around %s', (adapter: AdapterName
     expect(warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^a request reached ${framework} over a connection to 127\\.0\\.0\\.1:(${httpPort}|${httpsPort}), a server no upgate gate is on: .*gate it before it listens: app\\.get\\(ServerGates\\)\\.gate\\(server\\) \\(logged once per process\\)$`,
+          `^a request reached ${framework} over a connection to 127\\.0\\.0\\.1:(${httpPort}|${httpsPort}), a server upgate has not gated: .*gate it before it listens: app\\.get\\(ServerGates\\)\\.gate\\(server\\) \\(logged once per process\\)$`,
         ),
       ),
     ]);

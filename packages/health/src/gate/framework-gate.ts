@@ -121,7 +121,7 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
     registry[WARNED_UNGATED_SERVER] = true;
     const framework = this.framework ?? 'the framework';
     this.logger.warn(
-      `a request reached ${framework} over a connection to ${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}, a server no upgate gate is on: one the app made around ${framework}'s handler (NestJS's "multiple servers" recipe, ${framework === 'Fastify' ? "Fastify's routing()" : 'http.createServer(app), getInstance().listen()'}). Its requests are host-checked in ${framework}, but its 'Expect: 100-continue', 'upgrade' and 'connect' events are not, and its probes pay for a ${framework} request; gate it before it listens: app.get(ServerGates).gate(server) (logged once per process)`,
+      `a request reached ${framework} over a connection to ${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}, a server upgate has not gated: one the app made around ${framework}'s handler (NestJS's "multiple servers" recipe, ${framework === 'Fastify' ? "Fastify's routing()" : 'http.createServer(app), getInstance().listen()'}). Its requests are host-checked in ${framework}, but its 'Expect: 100-continue', 'upgrade' and 'connect' events are not, and its probes pay for ${framework === 'Express' ? 'an' : 'a'} ${framework} request; gate it before it listens: app.get(ServerGates).gate(server) (logged once per process)`,
       'upgate',
     );
   }
