@@ -54,7 +54,8 @@ const MAX_ECHOED_PATH = 100;
  * A User-Agent is the client's word, and whoever sends `kamal-proxy` gets the same status, just
  * another sentence. The sentence repeats the request's path only when it is a path a probe path
  * could be (checkProbePath: printable ASCII, no dot segments) and short, and the probe paths the
- * app has, which anyone can probe anyway.
+ * app has, which anyone can probe anyway; it suggests making the path a probe path only when it
+ * looks like a health check's (`/health`, `/healthz`, `/ready`, ...), never for `/`.
  */
 @Injectable()
 export class ProberHints {
@@ -78,6 +79,9 @@ export class ProberHints {
     const { prober, evidence } = recognised;
     const path = clues.path;
     const echoable = path.length <= MAX_ECHOED_PATH && checkProbePath(path) === undefined;
+    // Only a path meant for health checks is worth making a probe path: never `/` (an AWS target
+    // group's default), which would answer the home page to every Host.
+    const addable = echoable && HEALTH_LIKE_PATH.test(path);
     const pointer = this.pointer(prober);
     const exact = this.paths.find((probe) => sameButForm(probe.path, path));
     // The same fix twice: for the log, naming where the probe paths are set; for the body, without.
@@ -86,7 +90,7 @@ export class ProberHints {
         const asked = echoable ? `'${path}'` : 'this path';
         return `probe paths are matched exactly, and ${asked} is not '${exact.path}'; ${pointer ?? `point the check at '${exact.path}'`}`;
       }
-      if (!echoable) return pointer ?? 'give the check a path of its own and add it to the probe paths';
+      if (!addable) return pointer ?? 'give the check a path of its own, such as /up, and add it to the probe paths';
       const add = `add '${path}' to ${where}`;
       return pointer === undefined ? add : `${add}, or ${pointer}`;
     };
