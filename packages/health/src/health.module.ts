@@ -34,7 +34,7 @@ import { HealthEvents } from './observe/health-events.js';
 import { HealthLog } from './observe/health-log.js';
 import { HealthMetrics } from './observe/health-metrics.js';
 import { StartupLine } from './observe/startup-line.js';
-import { probeProviders, Readiness } from './probe/index.js';
+import { PROBE_OPTIONS, probeProviders, Readiness, type ResolvedProbeOptions } from './probe/index.js';
 import { type HealthSettingsResolution, resolveHealthSettings } from './resolve-health-settings.js';
 import { GatewayServers } from './server/gateway-servers.js';
 import { ServerGates } from './server/server-gates.js';
@@ -115,9 +115,13 @@ function sharedProviders(): Provider[] {
       provide: HealthMetrics,
       // prom-client is imported here, and only when the metrics are on. The settings first: they
       // validate `metrics` and give the probe paths whose counters are bound now.
-      useFactory: (options: HealthModuleOptions, settings: UpgateSettings) =>
-        HealthMetrics.create(options.metrics, settings.probePaths),
-      inject: [HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS],
+      useFactory: (options: HealthModuleOptions, settings: UpgateSettings, probes: ResolvedProbeOptions) =>
+        HealthMetrics.create(
+          options.metrics,
+          settings.probePaths,
+          [...probes.probes].filter(([, checks]) => checks.length > 0).map(([path]) => path),
+        ),
+      inject: [HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, PROBE_OPTIONS],
     },
     ProberHints,
     HostRejections,

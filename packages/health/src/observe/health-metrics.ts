@@ -48,7 +48,7 @@ export interface ProbeCounters {
  */
 export class HealthMetrics {
   /** Metrics off: every method is a no-op. */
-  static readonly off = new HealthMetrics(undefined, []);
+  static readonly off = new HealthMetrics(undefined, [], []);
 
   readonly enabled: boolean;
   private readonly rejections: import('prom-client').Counter<'rule' | 'status'> | undefined;
@@ -56,7 +56,11 @@ export class HealthMetrics {
   private readonly probeCounters = new Map<string, ProbeCounters>();
   private readonly checkDurations = new Map<string, { observe(seconds: number): void }>();
 
-  private constructor(metrics: { prom: PromClient; registry: Registry } | undefined, probePaths: readonly string[]) {
+  private constructor(
+    metrics: { prom: PromClient; registry: Registry } | undefined,
+    probePaths: readonly string[],
+    checkedPaths: readonly string[],
+  ) {
     this.enabled = metrics !== undefined;
     if (metrics === undefined) return;
     const { prom, registry } = metrics;
@@ -75,24 +79,31 @@ export class HealthMetrics {
       help: "How long the runs of a probe path's health checks took, in seconds.",
       labelNames: ['path'] as const,
     });
+    // Every series a probe path can have exists from the start, at 0 (Prometheus' advice for
+    // known label values: a rate() over a series that appears only with its first 503 misses it).
     for (const path of probePaths) {
-      this.probeCounters.set(path, {
-        ok: responses.labels({ path, status: '200' }),
-        unavailable: responses.labels({ path, status: '503' }),
-      });
+      const ok = responses.labels({ path, status: '200' });
+      const unavailable = responses.labels({ path, status: '503' });
+      ok.inc(0);
+      unavailable.inc(0);
+      this.probeCounters.set(path, { ok, unavailable });
+    }
+    for (const path of checkedPaths) {
+      durations.zero({ path });
       this.checkDurations.set(path, durations.labels({ path }));
     }
   }
 
   /**
-   * The metrics for `option` (the module's `metrics` option) on these probe paths; prom-client is
-   * imported here, only when they are on.
+   * The metrics for `option` (the module's `metrics` option) on these probe paths, of which
+   * `checkedPaths` run checks; prom-client is imported here, only when they are on.
    * @param importPromClient how prom-client is loaded (a test gives another).
    * @throws Error naming the install command when prom-client is not installed.
    */
   static async create(
     option: boolean | HealthMetricsOptions | undefined,
     probePaths: readonly string[],
+    checkedPaths: readonly string[],
     importPromClient: () => Promise<unknown> = () => import('prom-client'),
   ): Promise<HealthMetrics> {
     if (option === undefined || option === false) return HealthMetrics.off;
@@ -110,7 +121,7 @@ export class HealthMetrics {
       );
     }
     const registry = (option === true ? undefined : option.registry) as Registry | undefined;
-    return new HealthMetrics({ prom, registry: registry ?? prom.register }, probePaths);
+    return new HealthMetrics({ prom, registry: registry ?? prom.register }, probePaths, checkedPaths);
   }
 
   /** Counts a host rejection. */
