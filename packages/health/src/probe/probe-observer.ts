@@ -145,10 +145,10 @@ export class ProbeObserver {
         this.log.log(`${path} (${kind}) is passing again${was}`, event);
         return;
       case 'degraded':
-        this.log.warn(`${path} (${kind}) is degraded${was}: ${event.detail}; it answers 200`, event);
+        this.log.warn(`${path} (${kind}) is degraded: ${event.detail}; it answers 200`, event);
         return;
       case 'failing':
-        this.log.warn(`${path} (${kind}) is failing${was}: ${event.detail}; it answers 503`, event);
+        this.log.warn(`${path} (${kind}) is failing: ${event.detail}; it answers 503`, event);
         return;
       case 'timeout':
         this.log.warn(
