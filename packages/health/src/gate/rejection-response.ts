@@ -24,8 +24,9 @@ export interface RejectionResponse {
    */
   readonly status?: number;
   /**
-   * Response headers. `Content-Length` and, on HTTP/1, `Connection: close` are set by the module
-   * and may not be given; `Cache-Control` defaults to `no-store`.
+   * Response headers. `Content-Length` and, on HTTP/1, `Connection: close` are set by the module;
+   * they, `Transfer-Encoding` and the other hop-by-hop headers (`Keep-Alive`, `Upgrade`,
+   * `Proxy-Connection`) may not be given. `Cache-Control` defaults to `no-store`.
    * @default { 'content-type': 'text/plain; charset=utf-8' }
    */
   readonly headers?: Readonly<Record<string, string>>;
@@ -61,8 +62,15 @@ export interface BuiltResponse {
   readonly exceptionResponse: string | object;
 }
 
-/** Headers the gates set themselves, which a function may not give. */
-const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
+/** Headers the gates set themselves, and hop-by-hop ones (HTTP/2 refuses them), which a function may not give. */
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'proxy-connection',
+]);
 
 const TEXT = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
 const JSON_TYPE = Object.freeze({ 'content-type': 'application/json; charset=utf-8' });
