@@ -28,7 +28,7 @@ export const METRIC_NAMES = {
   probeCheckDuration: 'upgate_probe_check_duration_seconds',
 } as const;
 
-/** What the probe of one path counts with: children bound once, so a probe costs one `inc()`. */
+/** What the probes of one path count with, resolved once per path: a probe costs one `inc()`. */
 export interface ProbeCounters {
   readonly ok: { inc(): void };
   readonly unavailable: { inc(): void };
@@ -43,8 +43,8 @@ export interface ProbeCounters {
  * - `upgate_probe_check_duration_seconds{path}`: how long the runs of a path's checks took.
  *
  * Label values are the app's own probe paths, its statuses and three rules: the series are few and
- * known at start-up. The children of each path are bound then (`labels()` once), so a probe costs
- * one `inc()`, and nothing when metrics are off.
+ * known at start-up, and made then. A probe costs one increment of a plain number, handed to
+ * prom-client when it collects; nothing when metrics are off.
  */
 export class HealthMetrics {
   /** Metrics off: every method is a no-op. */
@@ -55,6 +55,7 @@ export class HealthMetrics {
   private readonly rejectionChildren = new Map<string, { inc(): void }>();
   private readonly probeCounters = new Map<string, ProbeCounters>();
   private readonly checkDurations = new Map<string, { observe(seconds: number): void }>();
+  private detach: (() => void) | undefined;
 
   private constructor(
     metrics: { prom: PromClient; registry: Registry } | undefined,
@@ -69,25 +70,47 @@ export class HealthMetrics {
       help: 'Requests rejected by upgate for their host, by host rule and status.',
       labelNames: ['rule', 'status'] as const,
     });
+    // Probes are counted in plain numbers, handed to prom-client when it collects (a scrape): a
+    // child's inc() hashes its labels on every call (about 0.2 µs here), a number's ++ does not.
     const responses = metric(prom.Counter, registry, {
       name: METRIC_NAMES.probeResponses,
       help: 'Probes answered by upgate, by probe path and status.',
       labelNames: ['path', 'status'] as const,
+      collect(this: { [FLUSHES]?: Set<() => void> }) {
+        for (const flush of this[FLUSHES] ?? []) flush();
+      },
     });
+    const flushes = (responses as { [FLUSHES]?: Set<() => void> })[FLUSHES];
+    const tallies: { path: string; status: '200' | '503'; tally: Tally }[] = [];
+    // Every series a probe path can have exists from the start, at 0 (Prometheus' advice for
+    // known label values: a rate() over a series that appears only with its first 503 misses it).
+    for (const path of probePaths) {
+      const counters: Record<'200' | '503', { inc(): void }> = { '200': new Tally(), '503': new Tally() };
+      for (const status of ['200', '503'] as const) {
+        const child = responses.labels({ path, status });
+        child.inc(0);
+        // A counter of that name made elsewhere (no collect of ours): its children, bound once.
+        if (flushes === undefined) counters[status] = child;
+        else tallies.push({ path, status, tally: counters[status] as Tally });
+      }
+      this.probeCounters.set(path, { ok: counters['200'], unavailable: counters['503'] });
+    }
+    const flush = (): void => {
+      for (const { path, status, tally } of tallies) {
+        const pending = tally.take();
+        if (pending > 0) responses.inc({ path, status }, pending);
+      }
+    };
+    flushes?.add(flush);
+    this.detach = () => {
+      flush();
+      flushes?.delete(flush);
+    };
     const durations = metric(prom.Histogram, registry, {
       name: METRIC_NAMES.probeCheckDuration,
       help: "How long the runs of a probe path's health checks took, in seconds.",
       labelNames: ['path'] as const,
     });
-    // Every series a probe path can have exists from the start, at 0 (Prometheus' advice for
-    // known label values: a rate() over a series that appears only with its first 503 misses it).
-    for (const path of probePaths) {
-      const ok = responses.labels({ path, status: '200' });
-      const unavailable = responses.labels({ path, status: '503' });
-      ok.inc(0);
-      unavailable.inc(0);
-      this.probeCounters.set(path, { ok, unavailable });
-    }
     for (const path of checkedPaths) {
       durations.zero({ path });
       this.checkDurations.set(path, durations.labels({ path }));
@@ -124,6 +147,12 @@ export class HealthMetrics {
     return new HealthMetrics({ prom, registry: registry ?? prom.register }, probePaths, checkedPaths);
   }
 
+  /** The app's counts go into the metric for good, and its collection stops (the registry may outlive it). */
+  onApplicationShutdown(): void {
+    this.detach?.();
+    this.detach = undefined;
+  }
+
   /** Counts a host rejection. */
   hostRejected(rule: HostRejectionRule, status: number): void {
     const rejections = this.rejections;
@@ -150,6 +179,25 @@ export class HealthMetrics {
 
 type MetricClass<T> = new (config: never) => T;
 
+/** On a metric made here: what its `collect()` calls, one per app that counts into it. */
+const FLUSHES = Symbol.for('upgate.metric-flushes');
+
+/** A count kept as a plain number until prom-client collects it. */
+class Tally {
+  private pending = 0;
+
+  inc(): void {
+    this.pending++;
+  }
+
+  /** The count since the last take. */
+  take(): number {
+    const pending = this.pending;
+    this.pending = 0;
+    return pending;
+  }
+}
+
 /**
  * The metric of that name in the registry, made if it is not there yet: a second app in the same
  * process (tests, a hot reload) counts on in the same series rather than failing to register.
@@ -157,7 +205,7 @@ type MetricClass<T> = new (config: never) => T;
 function metric<T extends object>(
   type: MetricClass<T>,
   registry: Registry,
-  config: { name: string; help: string; labelNames: readonly string[] },
+  config: { name: string; help: string; labelNames: readonly string[]; collect?: () => void },
 ): T {
   const existing = registry.getSingleMetric(config.name);
   if (existing !== undefined) {
@@ -166,5 +214,7 @@ function metric<T extends object>(
       `upgate: the metrics registry has a metric named ${config.name} already, of another type than upgate's; remove it or give upgate a registry of its own (metrics: { registry })`,
     );
   }
-  return new type({ ...config, registers: [registry] } as never);
+  const made = new type({ ...config, registers: [registry] } as never);
+  if (config.collect !== undefined) (made as { [FLUSHES]?: Set<() => void> })[FLUSHES] = new Set();
+  return made;
 }
