@@ -22,7 +22,8 @@ const { HealthModule, HealthEvents } = await import(pathToFileURL(join(src, 'ind
 const { ProbeResponder } = await import(pathToFileURL(join(src, 'probe/probe-responder.js')).href);
 
 /** A response that takes what a probe writes and drops it. */
-const response = { headersSent: false, writableEnded: false, writeHead() {}, end() {}, destroy() {} };
+const drop = () => undefined;
+const response = { headersSent: false, writableEnded: false, writeHead: drop, end: drop, destroy: drop };
 
 async function variant(options, withListener) {
   class BenchModule {}
