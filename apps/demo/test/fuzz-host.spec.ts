@@ -190,17 +190,25 @@ function headerEnd(request: FuzzRequest): number {
   return ends.length > 0 ? Math.min(...ends) + 1 : request.bytes.length;
 }
 
-/** The layer's own rejection: the status and exact plain-text body of spec rule 4 (for HEAD, its length), and the connection closed. */
+/**
+ * The layer's own rejection: the status and exact plain-text body of spec rule 4 (for HEAD, its
+ * length), and the connection closed. A request that looks like a platform's health check (a
+ * health-like path with an IP:port or container-id Host) gets one more sentence naming the probe
+ * path (test/e2e-prober-hints.spec.ts of @upgate/health has each whole); for HEAD, a longer length.
+ */
 function isLayerRejection(response: RawResponse, method: string): boolean {
   const bodies = [
     `${STATUS_CODES[response.status]}: ${DISALLOWED_HOST_MESSAGE}\n`,
     ...(response.status === 400 ? [`${MALFORMED_HOST_MESSAGE}\n`] : []),
   ];
   const body = response.body.toString('latin1');
+  const length = Number(response.headers['content-length']);
+  const withHint = (plain: string, text: string): boolean =>
+    text.startsWith(`${plain.trimEnd()} This looks like `) && text.endsWith('.\n') && !text.slice(0, -1).includes('\n');
   const matches =
     method === 'HEAD'
-      ? body === '' && bodies.some((b) => String(Buffer.byteLength(b)) === response.headers['content-length'])
-      : bodies.includes(body);
+      ? body === '' && bodies.some((b) => Buffer.byteLength(b) <= length)
+      : bodies.includes(body) || bodies.some((b) => withHint(b, body));
   return (
     matches &&
     response.headers['content-type'] === 'text/plain; charset=utf-8' &&

@@ -35,6 +35,7 @@ interface Manifest {
   sideEffects?: boolean;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   publishConfig?: { access?: string };
 }
 
@@ -197,12 +198,14 @@ describe('the manifests', () => {
     expect(health?.version).toBe(config?.version);
   });
 
-  test('@upgate/health takes NestJS and terminus 11 or 12 from the app (peers), and nothing else', async () => {
+  test('@upgate/health takes NestJS and terminus 11 or 12 from the app (peers), and prom-client only if the app has it', async () => {
     const health = await manifestOf(PACKAGES[1].dir);
     expect(health.peerDependencies).toEqual({
       '@nestjs/common': '^11.0.0 || ^12.0.0',
       '@nestjs/core': '^11.0.0 || ^12.0.0',
       '@nestjs/terminus': '^11.0.0 || ^12.0.0',
+      'prom-client': '^15.0.0',
     });
+    expect(health.peerDependenciesMeta).toEqual({ 'prom-client': { optional: true } });
   });
 });

@@ -209,7 +209,10 @@ describe('decide', () => {
     expect(matcher.decide(get('host.test:3001')).fix).toBe(
       "add 'host.test:3001' (or 'host.test' for any port) to the allowed hosts; it is listed for port 3000, 4000 only",
     );
-    expect(matcher.decide(get('host.test')).fix).toBe("add 'host.test' to the allowed hosts");
+    expect(matcher.decide(get('host.test')).fix).toBe(
+      "add 'host.test' (any port) to the allowed hosts; it is listed for port 3000, 4000 only, and this value has no port (clients leave out their scheme's default port, and proxies may drop it), which only an entry without a port matches",
+    );
+    expect(matcher.decide(get('other.example')).fix).toBe("add 'other.example' to the allowed hosts");
   });
 
   it('gives a malformed value with its rule, its source and no entry to add', () => {

@@ -1,5 +1,7 @@
 import type { InjectionToken, LoggerService, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { DeployFileReading, UpgateOptions } from '@upgate/config';
+import type { RejectionResponseFormat } from './gate/rejection-response.js';
+import type { HealthMetricsOptions } from './observe/health-metrics.js';
 import type { ProbeOptions } from './probe/probe-options.js';
 
 /**
@@ -41,10 +43,36 @@ export interface HealthModuleOptions extends UpgateOptions, ProbeOptions {
    */
   rejectLogWindowMs?: number;
   /**
-   * Where host rejections (warn level), setting warnings and the gates' debug lines go.
-   * @default a NestJS `Logger` with context 'upgate', i.e. the app's logger
+   * Where every line of the module goes, under the context 'upgate': host rejections (warn), changes
+   * of a probe path's state, readiness and the start of shutdown, the start-up line, setting
+   * warnings. Lines carry their fields for loggers that take objects (nestjs-pino, `ConsoleLogger`
+   * with `json: true`) and read as one line on a text console.
+   * @default Nest's `Logger`, i.e. whatever the app installed (`app.useLogger()`, `bufferLogs`)
    */
   logger?: LoggerService;
+  /**
+   * What a request rejected for its host gets, from either gate (a WebSocket upgrade or CONNECT
+   * too, written raw), and what `HostGuard`'s `HostRejectedException` carries:
+   * - `'text'`: `Bad Request: host not allowed (not in this server's allowed hosts).`, `text/plain`;
+   * - `'json'`: the body of Nest's `HttpException`, `{"message":"host not allowed (...)","error":"Bad Request","statusCode":400}`;
+   * - `'problem+json'`: RFC 9457, `{"type":"about:blank","title":"Bad Request","status":400,"detail":"host not allowed (...)"}`,
+   *   `application/problem+json`;
+   * - a function of the rejection's details (escaped: no raw request value) returning `{ status, headers, body }`;
+   *   a function that throws or returns what cannot be sent is logged once and replaced by `'text'`.
+   * Every format gets `Cache-Control: no-store` (unless the function sets it), `Content-Length`, and on
+   * HTTP/1 `Connection: close`.
+   * @default 'text'
+   */
+  rejectionResponse?: RejectionResponseFormat;
+  /**
+   * Prometheus metrics with prom-client (an optional peer dependency: `npm install prom-client`;
+   * imported only when this is on): `upgate_host_rejections_total{rule,status}`,
+   * `upgate_probe_responses_total{path,status}`, `upgate_probe_check_duration_seconds{path}`.
+   * `true` registers them in prom-client's default registry; `{ registry }` in that one. Serve the
+   * registry at a route of your app (`/metrics`).
+   * @default false
+   */
+  metrics?: boolean | HealthMetricsOptions;
 }
 
 /** Implemented by a class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */

@@ -20,6 +20,8 @@ import { FrameworkGate } from './gate/framework-gate.js';
 import { HostGate } from './gate/host-gate.js';
 import { HostGuard } from './gate/host.guard.js';
 import { HostMatcherRegistry } from './gate/host-matcher-registry.js';
+import { HostRejections } from './gate/host-rejections.js';
+import { ProberHints } from './gate/prober-hints.js';
 import { DEFAULT_REJECT_LOG_WINDOW_MS, RejectionLog } from './gate/rejection-log.js';
 import {
   HEALTH_LOGGER,
@@ -28,7 +30,11 @@ import {
   HEALTH_SETTINGS_RESOLUTION,
   HOST_MATCHER,
 } from './health.constants.js';
-import { probeProviders, Readiness } from './probe/index.js';
+import { HealthEvents } from './observe/health-events.js';
+import { HealthLog } from './observe/health-log.js';
+import { HealthMetrics } from './observe/health-metrics.js';
+import { StartupLine } from './observe/startup-line.js';
+import { PROBE_OPTIONS, probeProviders, Readiness, type ResolvedProbeOptions } from './probe/index.js';
 import { type HealthSettingsResolution, resolveHealthSettings } from './resolve-health-settings.js';
 import { GatewayServers } from './server/gateway-servers.js';
 import { ServerGates } from './server/server-gates.js';
@@ -79,7 +85,7 @@ function sharedProviders(): Provider[] {
     {
       provide: HEALTH_SETTINGS_RESOLUTION,
       useFactory: resolveAndReport,
-      inject: [HEALTH_MODULE_OPTIONS, HEALTH_LOGGER],
+      inject: [HEALTH_MODULE_OPTIONS, HealthLog],
     },
     {
       provide: HEALTH_SETTINGS,
@@ -96,13 +102,30 @@ function sharedProviders(): Provider[] {
       useFactory: (options: HealthModuleOptions | undefined): LoggerService => options?.logger ?? new Logger(),
       inject: [HEALTH_MODULE_OPTIONS],
     },
+    HealthLog,
+    HealthEvents,
     {
       provide: RejectionLog,
-      useFactory: (logger: LoggerService, options: HealthModuleOptions) =>
-        new RejectionLog(logger, options.rejectLogWindowMs ?? DEFAULT_REJECT_LOG_WINDOW_MS),
+      useFactory: (log: HealthLog, options: HealthModuleOptions) =>
+        new RejectionLog(log, options.rejectLogWindowMs ?? DEFAULT_REJECT_LOG_WINDOW_MS),
       // The settings first: they validate `rejectLogWindowMs`.
-      inject: [HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS],
+      inject: [HealthLog, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS],
     },
+    {
+      provide: HealthMetrics,
+      // prom-client is imported here, and only when the metrics are on. The settings first: they
+      // validate `metrics` and give the probe paths whose counters are bound now.
+      useFactory: (options: HealthModuleOptions, settings: UpgateSettings, probes: ResolvedProbeOptions) =>
+        HealthMetrics.create(
+          options.metrics,
+          settings.probePaths,
+          [...probes.probes].filter(([, checks]) => checks.length > 0).map(([path]) => path),
+        ),
+      inject: [HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS, PROBE_OPTIONS],
+    },
+    ProberHints,
+    HostRejections,
+    StartupLine,
     HostMatcherRegistry,
     ForwardedHostTrust,
     HostGate,
@@ -122,17 +145,20 @@ function sharedProviders(): Provider[] {
  * The settings, resolved once: a problem fails the start-up with every problem listed; warnings are
  * logged, once. In check mode (`UPGATE_CHECK`) settings that stop the app are reported first.
  */
-async function resolveAndReport(
-  options: HealthModuleOptions,
-  logger: LoggerService,
-): Promise<HealthSettingsResolution> {
+async function resolveAndReport(options: HealthModuleOptions, log: HealthLog): Promise<HealthSettingsResolution> {
   const resolution = await resolveHealthSettings(options);
   if (resolution.problems.length > 0 || resolution.settings === undefined) {
     const target = checkModeTarget();
     if (target !== undefined) writeCheckReport(target, settingsReport(resolution, options), 1);
     throw new UpgateConfigError(resolution.problems, resolution.warnings);
   }
-  for (const warning of resolution.warnings) logger.warn(formatConfigProblem(warning), 'upgate');
+  for (const warning of resolution.warnings)
+    log.warn(formatConfigProblem(warning), {
+      type: 'setting-warning',
+      setting: warning.setting,
+      value: warning.value,
+      problem: warning.message,
+    });
   return resolution;
 }
 
@@ -150,6 +176,7 @@ function exportedTokens(): (symbol | Type)[] {
     HostGuard,
     Readiness,
     ServerGates,
+    HealthEvents,
   ];
 }
 

@@ -17,7 +17,36 @@ export { HostGuard } from './gate/host.guard.js';
 export { AllowHosts } from './gate/allow-hosts.decorator.js';
 export { HostRejectedException } from './gate/host-rejected.exception.js';
 export type { HostRejection } from './gate/host-rejection.js';
-export { DISALLOWED_HOST_MESSAGE, MALFORMED_HOST_MESSAGE } from './gate/host-rejection.js';
+export {
+  DISALLOWED_HOST_MESSAGE,
+  MALFORMED_HOST_MESSAGE,
+  ROUTE_DISALLOWED_HOST_MESSAGE,
+} from './gate/host-rejection.js';
+export type {
+  HostRejectionDetails,
+  RejectionResponse,
+  RejectionResponseFormat,
+  RejectionResponseFunction,
+} from './gate/rejection-response.js';
+export { HealthEvents } from './observe/health-events.js';
+export type { HealthEventListener } from './observe/health-events.js';
+export type {
+  HealthEvent,
+  HostRejectedEvent,
+  HostRejectionRule,
+  ProbeAnsweredEvent,
+  ProbeChecksEvent,
+  ProbeChecksOutcome,
+  ProbeKind,
+  ProbeOutcome,
+  ProbeState,
+  ProbeStateEvent,
+  ProberName,
+  ReadinessEvent,
+  ShutdownEvent,
+} from './observe/health-event.js';
+export { METRIC_NAMES } from './observe/health-metrics.js';
+export type { HealthMetricsOptions, MetricsRegistry } from './observe/health-metrics.js';
 export { getCheckedHost } from './gate/checked-host.js';
 export { CheckedHost } from './gate/checked-host.decorator.js';
 export { DEFAULT_REJECT_LOG_WINDOW_MS, REJECTION_LOG_LINES_PER_WINDOW } from './gate/rejection-log.js';

@@ -7,6 +7,7 @@ import {
   type UpgateOptions,
 } from '@upgate/config';
 import { didYouMean, isDeployFileReading } from '@upgate/config/internal';
+import { REJECTION_RESPONSE_FORMATS } from './gate/rejection-response.js';
 import type { HealthModuleOptions } from './health-module-options.interface.js';
 import { probeOptionProblems } from './probe/resolve-probe-options.js';
 
@@ -153,6 +154,8 @@ const HEALTH_OPTION_KEYS = [
   'shutdownDelayMs',
   'rejectLogWindowMs',
   'logger',
+  'rejectionResponse',
+  'metrics',
 ] as const satisfies readonly (keyof HealthModuleOptions)[];
 type MissingKeys = Exclude<keyof HealthModuleOptions, (typeof HEALTH_OPTION_KEYS)[number]>;
 const allKeysListed: MissingKeys extends never ? true : MissingKeys = true;
@@ -211,5 +214,45 @@ function logOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
       message: "is not a NestJS LoggerService (it needs log, warn and error methods); pass e.g. new Logger('upgate')",
     });
   }
+  const format: unknown = options.rejectionResponse;
+  if (
+    format !== undefined &&
+    typeof format !== 'function' &&
+    !(REJECTION_RESPONSE_FORMATS as readonly unknown[]).includes(format)
+  ) {
+    problems.push({
+      setting: 'rejectionResponse',
+      value: typeof format === 'string' ? JSON.stringify(format) : describeValue(format),
+      message: `is not a rejection format; write 'text' (the default), 'json' (Nest's HttpException body), 'problem+json' (RFC 9457) or a function returning { status, headers, body }`,
+    });
+  }
+  const metrics: unknown = options.metrics;
+  if (metrics !== undefined && typeof metrics !== 'boolean' && !isMetricsObject(metrics)) {
+    problems.push({
+      setting: 'metrics',
+      value: describeValue(metrics),
+      message:
+        "is not a metrics setting; write true (prom-client's default registry), false, or { registry } with a prom-client Registry",
+    });
+  }
   return problems;
+}
+
+function isMetricsObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { registry, ...rest } = value as { registry?: unknown };
+  if (Object.keys(rest).length > 0) return false;
+  return (
+    registry === undefined ||
+    (typeof registry === 'object' &&
+      registry !== null &&
+      typeof (registry as { registerMetric?: unknown }).registerMetric === 'function' &&
+      typeof (registry as { getSingleMetric?: unknown }).getSingleMetric === 'function')
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || typeof value !== 'object')
+    return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { DISALLOWED_HOST_MESSAGE } from '../src/index.js';
 import { rawRequest } from './support/raw-http.js';
+import { disallowedWithProberHint } from './support/rejection-text.js';
 import { ADAPTERS, type AdapterName, startApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -104,18 +105,21 @@ describe.each(ADAPTERS)(
       expect(t.appCode.requests).toBe(0);
     });
 
-    test.each(LOOK_ALIKES)('%s is not a probe: with the platform Host it is rejected', async (target) => {
-      const res = await rawRequest(t.port, {
-        target,
-        headers: [
-          ['Host', '7c7168a662c1:3000'],
-          ['User-Agent', 'kamal-proxy'],
-        ],
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toBe(`Bad Request: ${DISALLOWED_HOST_MESSAGE}\n`);
-      expect(t.appCode.requests).toBe(0);
-    });
+    test.each(LOOK_ALIKES)(
+      '%s is not a probe: with the platform Host it is rejected, the probe path named',
+      async (target) => {
+        const res = await rawRequest(t.port, {
+          target,
+          headers: [
+            ['Host', '7c7168a662c1:3000'],
+            ['User-Agent', 'kamal-proxy'],
+          ],
+        });
+        expect(res.status).toBe(400);
+        expect(res.body).toMatch(disallowedWithProberHint());
+        expect(t.appCode.requests).toBe(0);
+      },
+    );
 
     test.each(LOOK_ALIKES)('%s is not a probe: with an allowed Host it reaches the app', async (target) => {
       const before = t.appCode.requests;

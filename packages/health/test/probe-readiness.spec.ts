@@ -1,5 +1,7 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { Readiness } from '../src/index.js';
+import { HealthEvents, Readiness } from '../src/index.js';
+import { HealthLog } from '../src/observe/health-log.js';
+import { CapturingLogger } from './support/capturing-logger.js';
 import { ADAPTERS, type RunningApp, get, startApp } from './probe-harness.js';
 import { rawRequest } from './support/raw-http.js';
 
@@ -107,8 +109,13 @@ describe.each(ADAPTERS)('readiness the app controls on %s', (adapter) => {
 });
 
 describe('Readiness', () => {
+  const readinessWith = (logger = new CapturingLogger()): Readiness => {
+    const log = new HealthLog(logger);
+    return new Readiness(log, new HealthEvents(log));
+  };
+
   it('refuses a reason that is not a non-empty string, naming the method', () => {
-    const readiness = new Readiness();
+    const readiness = readinessWith();
     expect(() => readiness.markNotReady('')).toThrow(
       `upgate: Readiness.markNotReady() needs a reason, a non-empty string such as 'maintenance' (got "")`,
     );
@@ -118,8 +125,9 @@ describe('Readiness', () => {
     expect(readiness.isReady).toBe(true);
   });
 
-  it('counts a reason once, however often it is marked', () => {
-    const readiness = new Readiness();
+  it('counts a reason once, however often it is marked, and logs each change once, under "upgate"', () => {
+    const logger = new CapturingLogger();
+    const readiness = readinessWith(logger);
     readiness.markNotReady('maintenance');
     readiness.markNotReady('maintenance');
     expect(readiness.reasons).toEqual(['maintenance']);
@@ -127,5 +135,9 @@ describe('Readiness', () => {
     expect(readiness.isReady).toBe(true);
     readiness.markReady('not standing');
     expect(readiness.isReady).toBe(true);
+    expect(logger.lines).toEqual([
+      { level: 'warn', context: 'upgate', message: 'not ready: maintenance; readiness paths answer 503' },
+      { level: 'log', context: 'upgate', message: 'ready again (maintenance is over)' },
+    ]);
   });
 });

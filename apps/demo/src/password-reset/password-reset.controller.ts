@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  HttpCode,
-  Inject,
-  InternalServerErrorException,
-  Post,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { CheckedHost, getSettingsResolutionToken, type HealthSettingsResolution } from '@upgate/health';
 import { publicScheme } from '../settings/public-scheme.js';
 
@@ -27,12 +19,10 @@ export class PasswordResetController {
 
   @Post()
   @HttpCode(202)
-  request(@Body() body: unknown, @CheckedHost() host: string | undefined): { email: string; resetUrl: string } {
+  request(@Body() body: unknown, @CheckedHost() host: string): { email: string; resetUrl: string } {
     const email = (body as { email?: unknown } | null)?.email;
     if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email))
       throw new BadRequestException(['email must be an e-mail address']);
-    // Only a request that did not come through the app's HTTP server lacks a checked host.
-    if (host === undefined) throw new InternalServerErrorException('no checked host for this request');
     const token = randomBytes(16).toString('hex');
     return { email, resetUrl: `${this.scheme}://${host}/reset-password?token=${token}` };
   }

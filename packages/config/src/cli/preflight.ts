@@ -89,9 +89,12 @@ export async function preflight(target: URL, deploy: KamalDeployConfig): Promise
       fix: "import HealthModule in the app's root module, and list the app's hosts (proxy.host(s) in the deploy file, ALLOWED_HOSTS or the allowedHosts option) instead of '*'",
     });
   }
+  // upgate adds a sentence to the rejection of a request that looks like a health check (kamal-proxy's
+  // User-Agent, a container id as Host): the same rejection as the unlisted host's otherwise.
+  const withoutProberHint = (body: string): string => body.replace(/ This looks like [^"\n]*/, '');
   const rejected = (reply: Reply): boolean =>
     unlistedRejected
-      ? reply.status === unlisted.status && reply.body === unlisted.body
+      ? reply.status === unlisted.status && withoutProberHint(reply.body) === unlisted.body
       : REJECT_STATUSES.includes(reply.status) && /host/i.test(reply.body);
 
   for (const [index, host] of proxy.hosts.entries()) {

@@ -293,11 +293,17 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
         `the trusted proxy sent Host '${name}' (an upstream name, as nginx's default 'proxy_set_header Host $proxy_host' does): ` +
         `add '${name}' to ${this.listName}, or have the proxy pass the original Host ('proxy_set_header Host $host')`;
     } else {
-      const ports = parsed.port === 0 ? [] : this.allowlist.portsListedFor(parsed);
-      fix =
-        ports.length > 0
-          ? `add '${name}:${parsed.port}' (or '${name}' for any port) to ${this.listName}; it is listed for port ${ports.join(', ')} only`
-          : `add '${name}' to ${this.listName}`;
+      const ports = this.allowlist.portsListedFor(parsed);
+      if (ports.length === 0) fix = `add '${name}' to ${this.listName}`;
+      else if (parsed.port === 0) {
+        // Only an entry without a port matches a Host without one: 'x:80' or 'x:443' would not.
+        fix =
+          `add '${name}' (any port) to ${this.listName}; it is listed for port ${ports.join(', ')} only, and this ` +
+          `value has no port (clients leave out their scheme's default port, and proxies may drop it), which only ` +
+          `an entry without a port matches`;
+      } else {
+        fix = `add '${name}:${parsed.port}' (or '${name}' for any port) to ${this.listName}; it is listed for port ${ports.join(', ')} only`;
+      }
     }
     return {
       kind: 'reject-disallowed',

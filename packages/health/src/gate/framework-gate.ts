@@ -1,14 +1,7 @@
 import { Socket } from 'node:net';
-import {
-  Inject,
-  Injectable,
-  type LoggerService,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { HEALTH_LOGGER } from '../health.constants.js';
+import { HealthLog } from '../observe/health-log.js';
 import { isDecided } from './checked-host.js';
 import { type ExpressHandler, putFirstInExpress } from './express-first-layer.js';
 import { type FastifyOnRequest, putFirstInFastify } from './fastify-first-hook.js';
@@ -43,7 +36,7 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly gate: HostGate,
-    @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+    private readonly log: HealthLog,
   ) {}
 
   /**
@@ -74,7 +67,7 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
   onApplicationBootstrap(): void {
     if (this.express === undefined || this.express.stillFirst()) return;
     this.express.moveFirst();
-    this.logger.debug?.('the host check was no longer the first Express layer; moved back in front', 'upgate');
+    this.log.debug('the host check was no longer the first Express layer; moved back in front');
   }
 
   onApplicationShutdown(): void {
@@ -120,9 +113,8 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
     if (registry[WARNED_UNGATED_SERVER]) return;
     registry[WARNED_UNGATED_SERVER] = true;
     const framework = this.framework ?? 'the framework';
-    this.logger.warn(
+    this.log.warn(
       `a request reached ${framework} over a connection to ${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}, a server upgate has not gated: one the app made around ${framework}'s handler (NestJS's "multiple servers" recipe, ${framework === 'Fastify' ? "Fastify's routing()" : 'http.createServer(app), getInstance().listen()'}). Its requests are host-checked in ${framework}, but its 'Expect: 100-continue', 'upgrade' and 'connect' events are not, and its probes pay for ${framework === 'Express' ? 'an' : 'a'} ${framework} request; gate it before it listens: app.get(ServerGates).gate(server) (logged once per process)`,
-      'upgate',
     );
   }
 }

@@ -1,15 +1,16 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Inject, Injectable, type LoggerService } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { HostDecision, HostMatcher, HostRequest, UpgateSettings } from '@upgate/config';
-import { HEALTH_LOGGER, HEALTH_SETTINGS, HOST_MATCHER } from '../health.constants.js';
+import { HEALTH_SETTINGS, HOST_MATCHER } from '../health.constants.js';
+import { HealthLog } from '../observe/health-log.js';
 import { ProbeResponder } from '../probe/probe-responder.js';
 import { setCheckedHost } from './checked-host.js';
 import { ForwardedHostTrust } from './forwarded-host-trust.js';
-import { type HostRejection, toRejection } from './host-rejection.js';
+import type { HostRejection } from './host-rejection.js';
+import { HostRejections } from './host-rejections.js';
 import { type FrameworkTrust, splitRequestTarget, toHostRequest } from './host-request.js';
 import type { NodeRequest, NodeResponse } from './node-request.js';
-import { RejectionLog } from './rejection-log.js';
 
 const SLASH = 0x2f;
 
@@ -22,8 +23,9 @@ const SLASH = 0x2f;
  * - A probe (GET or HEAD on a probe path, rule 5) is answered here, whatever its Host.
  * - Any other request is decided by the host matcher (rules 1-4): rejected here (rule 4), or passed
  *   on untouched with its checked host recorded, which also marks it as decided.
- * - A WebSocket upgrade or an HTTP/1 CONNECT is decided the same way; a rejected one gets a raw
- *   HTTP/1.1 response and its socket is closed before any listener of the app sees it.
+ * - A WebSocket upgrade or an HTTP/1 CONNECT is decided the same way; a rejected one gets the same
+ *   response (status, headers and body in the `rejectionResponse` format) written raw as HTTP/1.1,
+ *   and its socket is closed before any listener of the app sees it.
  *
  * `true` from a handler means "answered here: the app must not see it".
  */
@@ -35,9 +37,9 @@ export class HostGate {
 
   constructor(
     @Inject(HOST_MATCHER) private readonly matcher: HostMatcher,
-    @Inject(HEALTH_SETTINGS) private readonly settings: UpgateSettings,
-    private readonly rejections: RejectionLog,
-    @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+    @Inject(HEALTH_SETTINGS) settings: UpgateSettings,
+    private readonly rejections: HostRejections,
+    private readonly log: HealthLog,
     private readonly probes: ProbeResponder,
     trust: ForwardedHostTrust,
   ) {
@@ -82,7 +84,7 @@ export class HostGate {
       rejectUpgrade(socket, this.reject(decision, req, path));
       return true;
     } catch (error) {
-      this.logger.error(`host check of an upgrade failed: ${describeError(error)}`, 'upgate');
+      this.log.error('host check of an upgrade failed; closing its connection', error);
       socket.destroy();
       return true;
     }
@@ -93,11 +95,12 @@ export class HostGate {
     return toHostRequest(req, path, requestTarget, this.withPeer, this.frameworkTrusts);
   }
 
-  /** The rejection of a decision, logged (rate-limited). */
-  reject(decision: HostDecision, req: NodeRequest, path: string): HostRejection {
-    const rejection = toRejection(decision, this.settings.rejectStatus);
-    this.rejections.report(rejection, req, path);
-    return rejection;
+  /**
+   * The rejection of a decision: its response, logged (rate-limited), counted, told to listeners.
+   * `onRoute`: `HostGuard`'s, for a route's `@AllowHosts()` list.
+   */
+  reject(decision: HostDecision, req: NodeRequest, path: string, onRoute = false): HostRejection {
+    return this.rejections.reject(decision, req, path, onRoute);
   }
 
   private decide(req: NodeRequest, res: NodeResponse, path: string, requestTarget: string | undefined): boolean {
@@ -108,7 +111,7 @@ export class HostGate {
       return false;
     }
     const rejection = this.reject(decision, req, path);
-    res.writeHead(rejection.status, rejectionHeaders(rejection.body, req.httpVersionMajor === 2));
+    res.writeHead(rejection.status, rejectionHeaders(rejection, req.httpVersionMajor === 2));
     // A node server drops a HEAD response's body itself; a response with no server behind it
     // (inject()'s) would keep it.
     if (req.method === 'HEAD') res.end();
@@ -125,7 +128,7 @@ export class HostGate {
 
   /** A bug in the gate must neither crash the server nor let the request through unchecked. */
   private fail(res: NodeResponse, error: unknown): true {
-    this.logger.error(`host check failed, answering 500: ${describeError(error)}`, 'upgate');
+    this.log.error('host check failed, answering 500', error);
     try {
       if (!res.headersSent)
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
@@ -137,12 +140,14 @@ export class HostGate {
   }
 }
 
-function rejectionHeaders(body: string, http2: boolean): Record<string, string | number> {
+function rejectionHeaders(rejection: HostRejection, http2: boolean): Record<string, string | number> {
+  // Today's order (Content-Type, Content-Length, Cache-Control, Connection), a function's headers
+  // after the Content-Type; `Cache-Control: no-store` unless the function set it.
   const headers: Record<string, string | number> = {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': body.length,
-    'cache-control': 'no-store',
+    ...rejection.headers,
+    'content-length': Buffer.byteLength(rejection.body),
   };
+  headers['cache-control'] ??= 'no-store';
   // A client that sent a bad Host has nothing more to say on this connection. HTTP/2 forbids the
   // header (node throws on it): there, only this stream ends.
   if (!http2) headers['connection'] = 'close';
@@ -151,7 +156,9 @@ function rejectionHeaders(body: string, http2: boolean): Record<string, string |
 
 /**
  * The raw response to a rejected upgrade or CONNECT: nothing of the app's has the socket yet, so it
- * is written by hand, then the socket is closed (as the `ws` package does for a refused handshake).
+ * is written by hand (the same status, headers and body as any rejection, in the app's format),
+ * then the socket is closed (as the `ws` package does for a refused handshake). The headers were
+ * checked when the rejection was built (`checkFunctionResponse`), so none can split the response.
  */
 function rejectUpgrade(socket: Duplex, rejection: HostRejection): void {
   socket.on('error', () => socket.destroy());
@@ -159,19 +166,17 @@ function rejectUpgrade(socket: Duplex, rejection: HostRejection): void {
     socket.destroy();
     return;
   }
-  const { status, body } = rejection;
+  const { status } = rejection;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
+  for (const [name, value] of Object.entries(rejectionHeaders(rejection, false))) {
+    head += `${headerCase(name)}: ${value}\r\n`;
+  }
   socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${body.length}\r\n` +
-      'Cache-Control: no-store\r\n' +
-      'Connection: close\r\n' +
-      '\r\n' +
-      body,
-  );
+  socket.write(`${head}\r\n`);
+  socket.end(rejection.body);
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+/** `content-type` -> `Content-Type`, as node writes the headers of its own responses. */
+function headerCase(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
 }

@@ -1,51 +1,65 @@
-import { STATUS_CODES } from 'node:http';
-import type { HostDecision, RejectStatus } from '@upgate/config';
-import { quoteHostValue } from '@upgate/config/internal';
+import type { HostDecision } from '@upgate/config';
+import type { HostRejectedEvent } from '../observe/health-event.js';
+import type { ProberHint } from './prober-hints.js';
 
 /**
  * What a rejected request gets, shared by both gates and `HostGuard` so that all reject the same
- * way (docs/host-rules.md, rule 4). The body names the rule and never contains the request's value:
- * it would otherwise reflect attacker-chosen bytes into a response.
+ * way (docs/host-rules.md, rule 4). The body names the rule and never contains the request's raw
+ * value: it would otherwise reflect attacker-chosen bytes into a response.
  */
 
 /** A rejection, ready to be sent and logged. */
 export interface HostRejection {
   readonly status: number;
-  /** Plain text, one line, ending in a newline. */
-  readonly body: string;
+  /**
+   * The response's headers but `Content-Length`, `Cache-Control` and `Connection`, which the gates
+   * set themselves: `Content-Type`, and whatever a `rejectionResponse` function returned.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The response body as sent (none for HEAD). */
+  readonly body: string | Buffer;
+  /**
+   * What `HostRejectedException.getResponse()` gives Nest's exception filters: the body as an
+   * object for the JSON formats, else the message as a line of text.
+   */
+  readonly exceptionResponse: string | object;
+  /** The rejection in one line of text, whatever the format: `Bad Request: host not allowed (...).` */
+  readonly message: string;
   readonly decision: HostDecision;
+  /** The fields of the rejection, as logged and as `HealthEvents` listeners get them. */
+  readonly event: HostRejectedEvent;
+  /** The platform health check the request looks like, and why (the log line names the evidence). */
+  readonly hint: ProberHint | undefined;
 }
 
 /** Longest part of a rejected value shown in a log line. */
 export const LOGGED_VALUE_MAX_CHARS = 100;
 
-/** Body of a response to a missing, duplicated or malformed host value. */
-export const MALFORMED_HOST_MESSAGE =
-  'Bad Request: missing, repeated or malformed host (a host is name[:port], ipv4[:port] or [ipv6][:port] in ASCII, sent once).';
+/** What is wrong with a missing, duplicated or malformed host value, as a rejection's message says it. */
+export const MALFORMED_HOST_DETAIL =
+  'missing, repeated or malformed host (a host is name[:port], ipv4[:port] or [ipv6][:port] in ASCII, sent once).';
 
-/** Body of a response to a well-formed host that is not in the allowed hosts. */
+/** Body of a response to a missing, duplicated or malformed host value (without the newline ending it). */
+export const MALFORMED_HOST_MESSAGE = `Bad Request: ${MALFORMED_HOST_DETAIL}`;
+
+/** Body of a response to a well-formed host that is not in the allowed hosts, after the status text. */
 export const DISALLOWED_HOST_MESSAGE = "host not allowed (not in this server's allowed hosts).";
 
-/** Turns a rejecting decision into its status and body. */
-export function toRejection(decision: HostDecision, rejectStatus: RejectStatus): HostRejection {
-  if (decision.kind === 'reject-malformed') {
-    return { status: 400, body: `${MALFORMED_HOST_MESSAGE}\n`, decision };
-  }
-  return { status: rejectStatus, body: `${STATUS_CODES[rejectStatus]}: ${DISALLOWED_HOST_MESSAGE}\n`, decision };
-}
+/** `HostGuard`'s message for a host that the app allows and a route's `@AllowHosts()` list does not, after the status text. */
+export const ROUTE_DISALLOWED_HOST_MESSAGE = "host not allowed (not in this route's allowed hosts).";
 
 /**
  * The warn line of a rejection: where the value came from, the value (escaped, cut to 100
- * characters), the status, the request (`where`, escaped by the caller), the reason and the fix:
+ * characters), the status, the request, the reason, a recognised prober and the fix:
  * `Rejected Host 'evil.com' with 400 (GET /x from 127.0.0.1): well-formed but matches no entry of
- * the allowed hosts; fix: add 'evil.com' to the allowed hosts`. The matcher builds its reasons and
- * fixes from escaped values only (`quoteHostValue`, `escapeHostChar` of `@upgate/config`) and from
- * names of the app's own code (an `@AllowHosts()` list's owner), so they go in as they are.
+ * the allowed hosts; fix: add 'evil.com' to the allowed hosts`. Every part is escaped already (the
+ * event's fields are), or comes from the app's own settings and code.
  */
-export function formatRejectionLine(rejection: HostRejection, where: string): string {
-  const { decision, status } = rejection;
-  const value = quoteHostValue(decision.value ?? '', LOGGED_VALUE_MAX_CHARS);
-  const reason = decision.reason === undefined ? '' : `: ${decision.reason}`;
-  const fix = decision.fix === undefined ? '' : `; fix: ${decision.fix}`;
-  return `Rejected ${decision.source ?? 'host'} ${value} with ${status} (${where})${reason}${fix}`;
+export function formatRejectionLine({ event, hint }: HostRejection): string {
+  const where = `${event.method} ${event.path} from ${event.peer ?? 'unknown peer'}`;
+  const prober =
+    hint === undefined
+      ? ''
+      : `; this looks like ${hint.prober === 'a platform health check' ? 'a platform' : `${hint.prober}'s`} health check (${hint.evidence}), which a probe path answers whatever its Host`;
+  return `Rejected ${event.source} ${event.host} with ${event.status} (${where}): ${event.reason}${prober}; fix: ${event.fix}`;
 }

@@ -9,7 +9,10 @@ import { toNodeRequest } from './node-request.js';
 
 /**
  * Enforces `@AllowHosts()` lists: a route (or controller) with one answers only for those hosts,
- * with the same matcher code, request reading, status, message and log deduplication as the gates.
+ * with the same matcher code, request reading, status, log deduplication, events and metrics as
+ * the gates. The message names the route's list (`not in this route's allowed hosts`), the log
+ * line the decorator (`add 'x' to @AllowHosts() on AdminController.list()`); the response goes
+ * through the app's exception filters (`HostRejectedException`).
  * Routes without `@AllowHosts()` pass, so it may also be registered globally (`APP_GUARD`).
  */
 @Injectable()
@@ -46,6 +49,6 @@ export class HostGuard implements CanActivate {
       .matcherFor(entries, owner)
       .decideHost(this.gate.hostRequest(request, path, requestTarget));
     if (decision.kind === 'allow') return true;
-    throw new HostRejectedException(this.gate.reject(decision, request, path));
+    throw new HostRejectedException(this.gate.reject(decision, request, path, true));
   }
 }

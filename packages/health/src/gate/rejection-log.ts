@@ -1,7 +1,6 @@
-import type { LoggerService, OnApplicationShutdown } from '@nestjs/common';
-import { escapeRequestText } from '@upgate/config/internal';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { HealthLog } from '../observe/health-log.js';
 import { formatRejectionLine, type HostRejection, LOGGED_VALUE_MAX_CHARS } from './host-rejection.js';
-import type { NodeRequest } from './node-request.js';
 
 /** Most rejection lines written per window; past it, rejections are only counted. */
 export const REJECTION_LOG_LINES_PER_WINDOW = 100;
@@ -17,7 +16,9 @@ export const DEFAULT_REJECT_LOG_WINDOW_MS = 60_000;
  * window are dropped when the next one starts, so the memory is bounded by twice the line cap
  * whatever the number of distinct values sent.
  *
- * Shared by both gates and `HostGuard`, so that all three deduplicate together.
+ * Shared by both gates and `HostGuard`, so that all three deduplicate together. Each line carries
+ * the rejection's fields (`HostRejectedEvent`) for a JSON logger. Events and metrics are not
+ * rate-limited: they count.
  */
 export class RejectionLog implements OnApplicationShutdown {
   /** Key of a logged value → when it was logged. */
@@ -28,16 +29,16 @@ export class RejectionLog implements OnApplicationShutdown {
   private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly logger: LoggerService,
+    private readonly log: HealthLog,
     readonly windowMs: number = DEFAULT_REJECT_LOG_WINDOW_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
   /**
-   * Logs the rejection of `req` (whose path, query included, is `path`), unless its value was logged
-   * within the window or the window's lines are used up. The line is built only when it is written.
+   * Logs a rejection, unless its value was logged within the window or the window's lines are used
+   * up. The line is built only when it is written.
    */
-  report(rejection: HostRejection, req: NodeRequest, path: string): void {
+  report(rejection: HostRejection): void {
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) this.startWindow(now);
     const { kind, value } = rejection.decision;
@@ -49,7 +50,7 @@ export class RejectionLog implements OnApplicationShutdown {
     }
     this.linesInWindow++;
     this.lastLogged.set(key, now);
-    this.logger.warn(formatRejectionLine(rejection, describeRequest(req, path)), 'upgate');
+    this.log.warn(formatRejectionLine(rejection), rejection.event);
   }
 
   /** How many values are remembered now (bounded by twice the line cap). */
@@ -95,18 +96,14 @@ export class RejectionLog implements OnApplicationShutdown {
     }
     if (this.suppressed === 0) return;
     const window = formatDuration(this.windowMs);
-    const count = this.suppressed === 1 ? '1 more host rejection' : `${this.suppressed} more host rejections`;
+    const suppressed = this.suppressed;
+    const count = suppressed === 1 ? '1 more host rejection' : `${suppressed} more host rejections`;
     this.suppressed = 0;
-    this.logger.warn(
+    this.log.warn(
       `${count} suppressed in the last ${window} (a host value is logged once per ${window}, at most ${REJECTION_LOG_LINES_PER_WINDOW} lines per ${window})`,
-      'upgate',
+      { type: 'host-rejections-suppressed', suppressed, windowMs: this.windowMs },
     );
   }
-}
-
-/** `GET /x from 127.0.0.1`: the request as a log line names it, escaped (the method and path are the client's). */
-function describeRequest(req: NodeRequest, path: string): string {
-  return `${escapeRequestText(req.method ?? '', 16)} ${escapeRequestText(path)} from ${req.socket?.remoteAddress ?? 'unknown peer'}`;
 }
 
 function formatDuration(ms: number): string {

@@ -1,6 +1,7 @@
 import type { InjectionToken, Provider } from '@nestjs/common';
 import { ConnectionDrain } from './connection-drain.js';
 import { ProbeChecks } from './probe-checks.js';
+import { ProbeObserver } from './probe-observer.js';
 import type { ProbeOptions } from './probe-options.js';
 import { ProbeResponder } from './probe-responder.js';
 import { ProbeShutdown } from './probe-shutdown.js';
@@ -33,6 +34,7 @@ export function probeProviders(optionsToken: InjectionToken, validatedBy?: Injec
     ConnectionDrain,
     Readiness,
     ProbeShutdown,
+    ProbeObserver,
     ProbeChecks,
     ProbeResponder,
   ];

@@ -1,5 +1,7 @@
-import { HttpException, Logger } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
+import type { ProbeChecksOutcome } from '../observe/health-event.js';
+import type { ProbeObserver } from './probe-observer.js';
 import type { ProbeReplies } from './probe-replies.js';
 import type { ProbeReply } from './probe-reply.js';
 
@@ -17,9 +19,10 @@ export type RunHealthChecks = (indicators: HealthIndicatorFunction[]) => Promise
  * first probe after the late run has settled starts a new one (the late result is logged, not
  * used: it describes the past). Indicators with a timeout of their own (terminus' `pingCheck`)
  * bound how long a hung dependency keeps the path at 503.
+ *
+ * Each run's outcome goes to the `ProbeObserver`, which logs a change of state, not every run.
  */
 export class ProbeCheck {
-  private readonly logger = new Logger('HealthProbe');
   private readonly timeoutReply: ProbeReply;
   /** What the probes of the run in flight wait for: its result, or the deadline's 503. */
   private inFlight: Promise<ProbeReply> | undefined;
@@ -35,6 +38,7 @@ export class ProbeCheck {
     private readonly replies: ProbeReplies,
     private readonly timeoutMs: number,
     private readonly cacheMs: number,
+    private readonly observer: ProbeObserver,
   ) {
     this.timeoutReply = replies.timedOut(timeoutMs);
   }
@@ -56,28 +60,30 @@ export class ProbeCheck {
       const deadline = setTimeout(() => {
         answered = true;
         this.overdue = true;
-        this.logger.warn(
-          `${this.path}: the health checks did not finish within ${this.timeoutMs} ms (probeTimeoutMs); answering 503 until they do, without starting another run`,
-        );
+        this.observer.checksOverdue(this.path, this.timeoutMs);
         resolve(this.timeoutReply);
       }, this.timeoutMs);
       // The deadline answers probes; it must not hold a shutting-down process open.
       deadline.unref();
-      const finish = (reply: ProbeReply): void => {
+      const finish = (
+        reply: ProbeReply,
+        outcome: ProbeChecksOutcome,
+        result: HealthCheckResult | undefined,
+        error?: unknown,
+      ): void => {
         this.inFlight = undefined;
-        if (answered) {
-          this.overdue = false;
-          this.logger.warn(
-            `${this.path}: the overdue health checks finished after ${Math.round(performance.now() - started)} ms (${reply.status}); the next probe runs them again`,
-          );
-          return;
+        const overdue = answered;
+        if (overdue) this.overdue = false;
+        else {
+          clearTimeout(deadline);
+          if (this.cacheMs > 0) {
+            this.cached = reply;
+            this.cachedUntil = performance.now() + this.cacheMs;
+          }
+          resolve(reply);
         }
-        clearTimeout(deadline);
-        if (this.cacheMs > 0) {
-          this.cached = reply;
-          this.cachedUntil = performance.now() + this.cacheMs;
-        }
-        resolve(reply);
+        const durationMs = performance.now() - started;
+        this.observer.checksFinished(this.path, { outcome, durationMs, result, error, overdue });
       };
       let checks: Promise<HealthCheckResult>;
       try {
@@ -86,24 +92,21 @@ export class ProbeCheck {
         checks = Promise.reject(error);
       }
       checks.then(
-        (result) => finish(this.replies.fromResult(result)),
-        (error: unknown) => finish(this.fromError(error)),
+        (result) => finish(this.replies.fromResult(result), outcomeOf(result), result),
+        (error: unknown) => {
+          // terminus reports a failed check as a ServiceUnavailableException whose response is the result.
+          const result = error instanceof HttpException ? error.getResponse() : undefined;
+          if (isHealthCheckResult(result)) finish(this.replies.fromResult(result), outcomeOf(result), result);
+          else finish(this.replies.failed, 'error', undefined, error);
+        },
       );
     });
   }
+}
 
-  private fromError(error: unknown): ProbeReply {
-    // terminus reports a failed check as a ServiceUnavailableException whose response is the result.
-    if (error instanceof HttpException) {
-      const result = error.getResponse();
-      if (isHealthCheckResult(result)) return this.replies.fromResult(result);
-    }
-    this.logger.error(
-      `${this.path}: a health indicator threw instead of reporting "down"; answering 503`,
-      error instanceof Error ? error.stack : String(error),
-    );
-    return this.replies.failed;
-  }
+function outcomeOf(result: HealthCheckResult): ProbeChecksOutcome {
+  if (result.status === 'ok') return 'ok';
+  return result.status === 'degraded' ? 'degraded' : 'failing';
 }
 
 function isHealthCheckResult(value: unknown): value is HealthCheckResult {

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleInit } fr
 import { HttpAdapterHost, LazyModuleLoader } from '@nestjs/core';
 import type { ResolvedProbeOptions } from './probe-options.js';
 import { ProbeCheck } from './probe-check.js';
+import { ProbeObserver } from './probe-observer.js';
 import { ProbeReplies } from './probe-replies.js';
 import type { ProbeReply } from './probe-reply.js';
 import { PROBE_OPTIONS } from './probe.tokens.js';
@@ -42,6 +43,7 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
     private readonly lazyModules: LazyModuleLoader,
     private readonly readiness: Readiness,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly observer: ProbeObserver,
   ) {
     this.replies = new ProbeReplies(options.probeDetails);
     const starting: ProbeAnswer = { reply: () => this.replies.starting };
@@ -76,15 +78,26 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (this.checks.size === 0) return;
     const { TerminusModule, HealthCheckService } = await importTerminus([...this.checks.keys()]);
-    // Returns the app's own TerminusModule when it already imports it.
-    const terminus = await this.lazyModules.load(() => TerminusModule, { logger: false });
+    // A TerminusModule of our own whose logger is off: its HealthCheckService would log
+    // `Health Check has failed!` for every failed run, i.e. for every probe of a failing path, and
+    // under a context of its own. The ProbeObserver logs a change of state instead, in the
+    // module's voice. The result's shape stays terminus' own.
+    const terminus = await this.lazyModules.load(() => TerminusModule.forRoot({ logger: false }), { logger: false });
     const health = terminus.get(HealthCheckService);
     const { probeTimeoutMs, probeCacheMs } = this.options;
     for (const [path, indicators] of this.options.probes) {
       if (indicators.length === 0) continue;
       this.checks.set(
         path,
-        new ProbeCheck(path, indicators, (list) => health.check(list), this.replies, probeTimeoutMs, probeCacheMs),
+        new ProbeCheck(
+          path,
+          indicators,
+          (list) => health.check(list),
+          this.replies,
+          probeTimeoutMs,
+          probeCacheMs,
+          this.observer,
+        ),
       );
     }
     // A server that listened before the checks were wired (it rarely does) starts them now.

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { ProbeOutcome } from '../observe/health-event.js';
 
 /**
  * A whole probe response, serialised once and written as is: a flood of probes reuses the same
@@ -6,6 +7,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
  */
 export interface ProbeReply {
   readonly status: 200 | 503;
+  /** Why: what a probe event and the log say (replies with equal bytes but another reason are other objects). */
+  readonly outcome: ProbeOutcome;
   readonly headers: Readonly<OutgoingHttpHeaders>;
   readonly body: Buffer;
 }
@@ -14,7 +17,12 @@ export interface ProbeReply {
  * @param closeConnection add `Connection: close` (HTTP/1 only: HTTP/2 forbids the header), for a
  *   response that should end its keep-alive connection, as during shutdown.
  */
-export function probeReply(status: 200 | 503, body: unknown, closeConnection = false): ProbeReply {
+export function probeReply(
+  status: 200 | 503,
+  outcome: ProbeOutcome,
+  body: unknown,
+  closeConnection = false,
+): ProbeReply {
   const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   const headers: OutgoingHttpHeaders = {
     'Content-Type': 'application/json; charset=utf-8',
@@ -23,7 +31,7 @@ export function probeReply(status: 200 | 503, body: unknown, closeConnection = f
     'Content-Length': String(bytes.length),
   };
   if (closeConnection) headers['Connection'] = 'close';
-  return { status, headers: Object.freeze(headers), body: bytes };
+  return { status, outcome, headers: Object.freeze(headers), body: bytes };
 }
 
 /** The part of Node's HTTP/1 and HTTP/2 compatibility responses that a probe response needs. */

@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Http2ServerResponse } from 'node:http2';
-import { Injectable, Logger } from '@nestjs/common';
-import { ProbeChecks } from './probe-checks.js';
+import { Injectable } from '@nestjs/common';
+import { HealthLog } from '../observe/health-log.js';
+import { type ProbeAnswer, ProbeChecks } from './probe-checks.js';
+import { ProbeObserver, type ProbeRoute } from './probe-observer.js';
 import type { ProbeReply, ProbeResponse } from './probe-reply.js';
 import { writeProbeReply } from './probe-reply.js';
 import { ProbeShutdown } from './probe-shutdown.js';
@@ -10,19 +12,32 @@ import { ProbeShutdown } from './probe-shutdown.js';
  * Answers a probe request whole: status, headers (`Content-Type`, `Cache-Control: no-store`,
  * `Content-Length`) and body (none for HEAD). It never depends on the request's Host and never
  * throws into its caller: whatever goes wrong becomes a 503.
+ *
+ * The hot path (a liveness probe: a prebuilt reply) costs what it did before events and metrics:
+ * one Map lookup for the path (its answer and its route in one entry), then two field reads to
+ * find that nobody listens and metrics are off. With metrics on, a probe adds one `inc()` of a counter bound at start-up; with a listener,
+ * one event object.
  */
 @Injectable()
 export class ProbeResponder {
-  private readonly logger = new Logger('HealthProbe');
   /** Probes waiting for a run: answered at once when shutdown begins, not when their run ends. */
-  private readonly waiting = new Map<ProbeResponse, boolean>();
+  private readonly waiting = new Map<ProbeResponse, { route: ProbeRoute; head: boolean }>();
+  private readonly metricsOn: boolean;
+  /** Each probe path's route and answer (none: liveness without checks), looked up once per probe. */
+  private readonly paths = new Map<string, { readonly route: ProbeRoute; readonly answer: ProbeAnswer | undefined }>();
 
   constructor(
     private readonly checks: ProbeChecks,
     private readonly shutdown: ProbeShutdown,
+    private readonly observer: ProbeObserver,
+    private readonly log: HealthLog,
   ) {
+    this.metricsOn = observer.metricsOn;
+    for (const route of observer.routes()) this.paths.set(route.path, { route, answer: checks.get(route.path) });
     shutdown.whenShuttingDown(() => {
-      for (const [res, head] of this.waiting) this.send(res, this.checks.replies.shuttingDown, head);
+      for (const [res, { route, head }] of this.waiting) {
+        this.send(res, route, this.checks.replies.shuttingDown, head);
+      }
       this.waiting.clear();
     });
   }
@@ -35,35 +50,41 @@ export class ProbeResponder {
   respond(path: string, method: 'GET' | 'HEAD', res: ServerResponse | Http2ServerResponse): void {
     const response = res as ProbeResponse;
     const head = method === 'HEAD';
+    const known = this.paths.get(path);
+    const route = known?.route ?? this.observer.route(path);
     try {
-      const replies = this.checks.replies;
-      if (this.shutdown.isShuttingDown) return writeProbeReply(response, this.shuttingDownReply(response), head);
-      const checks = this.checks.get(path);
-      // Liveness: a prebuilt response, no check, no promise.
-      if (checks === undefined) return writeProbeReply(response, replies.live, head);
-      const reply = checks.reply();
+      let reply: ProbeReply | Promise<ProbeReply>;
+      if (this.shutdown.isShuttingDown) reply = this.shuttingDownReply(response);
+      else {
+        const answer = known === undefined ? this.checks.get(path) : known.answer;
+        // Liveness: a prebuilt response, no check, no promise.
+        reply = answer === undefined ? this.checks.replies.live : answer.reply();
+      }
       if (reply instanceof Promise) {
-        this.waiting.set(response, head);
+        this.waiting.set(response, { route, head });
         reply.then((finished) => {
           this.waiting.delete(response);
-          this.send(response, finished, head);
+          this.send(response, route, finished, head);
         });
-      } else {
-        writeProbeReply(response, reply, head);
+        return;
       }
+      writeProbeReply(response, reply, head);
+      if (this.metricsOn || this.observer.events.active) this.observer.answered(route, method, reply);
     } catch (error) {
-      this.fail(response, error, head);
+      this.fail(response, route, error, head);
     }
   }
 
-  private send(res: ProbeResponse, reply: ProbeReply, head: boolean): void {
+  private send(res: ProbeResponse, route: ProbeRoute, reply: ProbeReply, head: boolean): void {
     try {
       // The prober may have given up and closed the connection while the checks ran.
       if (res.writableEnded || res.headersSent) return;
       // Shutdown may have begun while the checks ran.
-      writeProbeReply(res, this.shutdown.isShuttingDown ? this.shuttingDownReply(res) : reply, head);
+      const sent = this.shutdown.isShuttingDown ? this.shuttingDownReply(res) : reply;
+      writeProbeReply(res, sent, head);
+      if (this.metricsOn || this.observer.events.active) this.observer.answered(route, head ? 'HEAD' : 'GET', sent);
     } catch (error) {
-      this.fail(res, error, head);
+      this.fail(res, route, error, head);
     }
   }
 
@@ -72,8 +93,8 @@ export class ProbeResponder {
     return res instanceof Http2ServerResponse ? replies.shuttingDown : replies.shuttingDownClose;
   }
 
-  private fail(res: ProbeResponse, error: unknown, head: boolean): void {
-    this.logger.error('answering a probe failed; answering 503', error instanceof Error ? error.stack : String(error));
+  private fail(res: ProbeResponse, route: ProbeRoute, error: unknown, head: boolean): void {
+    this.log.error(`answering a probe of ${route.path} failed; answering 503`, error);
     try {
       if (!res.headersSent) {
         writeProbeReply(res, this.checks.replies.failed, head);

@@ -3,11 +3,13 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
-  Logger,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import type { ShutdownEvent } from '../observe/health-event.js';
+import { HealthEvents } from '../observe/health-events.js';
+import { HealthLog } from '../observe/health-log.js';
 import { ConnectionDrain } from './connection-drain.js';
 import type { OnShutdownBegin } from './on-shutdown-begin.interface.js';
 import type { ResolvedProbeOptions } from './probe-options.js';
@@ -36,13 +38,14 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
   isShuttingDown = false;
   private begun: Promise<void> | undefined;
   private readonly onBegin: (() => void)[] = [];
-  private readonly logger = new Logger('HealthProbe');
 
   constructor(
     @Inject(PROBE_OPTIONS) private readonly options: ResolvedProbeOptions,
     private readonly drain: ConnectionDrain,
     private readonly adapterHost: HttpAdapterHost,
     private readonly discovery: DiscoveryService,
+    private readonly log: HealthLog,
+    private readonly events: HealthEvents,
   ) {}
 
   onModuleInit(): void {
@@ -74,9 +77,23 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
     if (this.begun === undefined) {
       this.isShuttingDown = true;
       for (const listener of this.onBegin.splice(0)) listener();
+      this.announce();
       this.begun = this.delayThenDrain(this.callAppHooks());
     }
     return this.begun;
+  }
+
+  /** The line operators look for when the probes turn 503 (and the event). */
+  private announce(): void {
+    const delayMs = this.options.shutdownDelayMs;
+    const event: ShutdownEvent = { type: 'shutdown', delayMs };
+    this.log.log(
+      delayMs > 0
+        ? `shutdown began: probes answer 503 from now on; the app serves for ${delayMs} ms more (shutdownDelayMs), then drains its connections`
+        : 'shutdown began: probes answer 503 from now on; connections drain now (shutdownDelayMs is 0)',
+      event,
+    );
+    if (this.events.active) this.events.emit(event);
   }
 
   private async delayThenDrain(appHooks: Promise<void>): Promise<void> {
@@ -101,10 +118,7 @@ export class ProbeShutdown implements OnModuleInit, OnModuleDestroy, BeforeAppli
         Promise.resolve()
           .then(() => instance.onShutdownBegin())
           .catch((error: unknown) => {
-            this.logger.error(
-              `${String(name)}.onShutdownBegin() failed; the shutdown goes on`,
-              error instanceof Error ? error.stack : String(error),
-            );
+            this.log.error(`${String(name)}.onShutdownBegin() failed; the shutdown goes on`, error);
           }),
       );
     }

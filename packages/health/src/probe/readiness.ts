@@ -1,4 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import type { ReadinessEvent } from '../observe/health-event.js';
+import { HealthEvents } from '../observe/health-events.js';
+import { HealthLog } from '../observe/health-log.js';
 
 /**
  * The app's own say in its readiness: mark it not ready for a reason (maintenance, a migration, a
@@ -18,15 +21,21 @@ import { Injectable, Logger } from '@nestjs/common';
  */
 @Injectable()
 export class Readiness {
-  private readonly logger = new Logger('HealthProbe');
   private standing: readonly string[] = Object.freeze([]);
+
+  constructor(
+    private readonly log: HealthLog,
+    private readonly events: HealthEvents,
+  ) {}
 
   /** Marks the app not ready for `reason` (a short text; probers see it under `probeDetails: 'full'`). */
   markNotReady(reason: string): void {
     checkReason(reason, 'markNotReady');
     if (this.standing.includes(reason)) return;
     this.standing = Object.freeze([...this.standing, reason]);
-    this.logger.warn(`not ready: ${reason}; readiness paths answer 503`);
+    const event: ReadinessEvent = { type: 'readiness', change: 'not-ready', reason, reasons: this.standing };
+    this.log.warn(`not ready: ${reason}; readiness paths answer 503`, event);
+    if (this.events.active) this.events.emit(event);
   }
 
   /** Withdraws `reason`; the app is ready again once no reason stands. */
@@ -34,11 +43,14 @@ export class Readiness {
     checkReason(reason, 'markReady');
     if (!this.standing.includes(reason)) return;
     this.standing = Object.freeze(this.standing.filter((standing) => standing !== reason));
-    this.logger.log(
+    const event: ReadinessEvent = { type: 'readiness', change: 'ready', reason, reasons: this.standing };
+    this.log.log(
       this.standing.length === 0
         ? `ready again (${reason} is over)`
         : `${reason} is over; still not ready: ${this.standing.join(', ')}`,
+      event,
     );
+    if (this.events.active) this.events.emit(event);
   }
 
   /** Whether no reason stands (readiness checks and start-up are separate: see the probe paths). */

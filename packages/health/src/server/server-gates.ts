@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
-import { Inject, Injectable, type LoggerService, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { UpgateSettings } from '@upgate/config';
 import { HostGate } from '../gate/host-gate.js';
-import { HEALTH_LOGGER, HEALTH_SETTINGS } from '../health.constants.js';
+import { HealthLog } from '../observe/health-log.js';
+import { StartupLine } from '../observe/startup-line.js';
 import { watchFastifyExtraBindings } from './fastify-extra-bindings.js';
 import { gateServer } from './server-gate.js';
 
@@ -22,8 +22,8 @@ export class ServerGates implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly hostGate: HostGate,
-    @Inject(HEALTH_SETTINGS) private readonly settings: UpgateSettings,
-    @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+    private readonly log: HealthLog,
+    private readonly startupLine: StartupLine,
   ) {}
 
   /**
@@ -34,10 +34,7 @@ export class ServerGates implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     const server = this.adapterHost.httpAdapter?.getHttpServer?.() as EventEmitter | undefined;
     if (server === undefined || server === null || typeof server.emit !== 'function') {
-      this.logger.debug?.(
-        'no HTTP server (a standalone application or a microservice): the host gates are not installed',
-        'upgate',
-      );
+      this.log.debug('no HTTP server (a standalone application or a microservice): the host gates are not installed');
       return;
     }
     this.gateServer(server);
@@ -45,16 +42,12 @@ export class ServerGates implements OnModuleInit, OnApplicationShutdown {
       this.gateServer(extra),
     );
     if (extraBindings?.found === false) {
-      this.logger.warn(
+      this.log.warn(
         "cannot see Fastify's extra server bindings (this Fastify version keeps them elsewhere): if the app listens on 'localhost', requests over its second address (::1) are host-checked by the framework gate alone, after Node has answered their 'Expect: 100-continue'; listen on an explicit address such as '0.0.0.0' or '127.0.0.1'",
-        'upgate',
       );
     }
     this.stopWatchingBindings = extraBindings?.stop;
-    this.logger.debug?.(
-      `host gates installed: probe paths ${this.settings.probePaths.join(', ') || '(none)'}; ${this.settings.allowedHosts.length} allowed host entries`,
-      'upgate',
-    );
+    this.startupLine.write();
   }
 
   /**
