@@ -9,6 +9,7 @@ import {
   type PartialUpgateSettings,
   type RejectStatus,
   type SettingKey,
+  SETTING_KEYS,
   type UpgateOptions,
 } from '../settings.js';
 import { checkAllowedHosts, checkProbePaths, checkTrustProxyList } from '../validate/check-entries.js';
@@ -25,14 +26,8 @@ import {
 /** How every message states the reject statuses. */
 export const REJECT_STATUS_FORMS = '400 (as Django), 403 (as Rails) or 421 (Misdirected Request)';
 
-const OPTION_KEYS: readonly (keyof UpgateOptions)[] = [
-  'allowedHosts',
-  'probePaths',
-  'trustProxy',
-  'rejectStatus',
-  'environment',
-  'port',
-];
+/** An options object's keys are the settings' names. */
+const OPTION_KEYS: readonly (keyof UpgateOptions)[] = SETTING_KEYS;
 
 /** The option as a given setting: named by its key, shown and compared by its value. */
 function option(key: SettingKey, value: unknown): GivenSetting {
