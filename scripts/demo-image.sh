@@ -159,6 +159,14 @@ if [ -n "$stray" ]; then
   exit 1
 fi
 echo "runtime image: no .ts, .d.ts, .map or .tsbuildinfo outside node_modules"
+# Every deploy file, destinations' overlays included: the app reads the one KAMAL_DESTINATION names.
+ours=$(sha256sum apps/demo/config/deploy*.yml)
+theirs=$(podman run --rm --entrypoint sh "$APP_IMAGE" -c 'cd /app && sha256sum apps/demo/config/deploy*.yml')
+if [ "$ours" != "$theirs" ]; then
+  printf 'demo-image: the runtime image does not carry the deploy files as they are:\n%s\nin the image:\n%s\n' "$ours" "$theirs" >&2
+  exit 1
+fi
+echo "runtime image: the deploy files, as in the repository: $(echo "$ours" | awk '{ print $2 }' | xargs)"
 took
 
 step "4. kamal-proxy's image, from the installed binary"
