@@ -43,16 +43,17 @@ export class ConnectionDrain implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   onModuleInit(): void {
-    const server: unknown = this.adapterHost.httpAdapter?.getHttpServer();
+    const found: unknown = this.adapterHost.httpAdapter?.getHttpServer();
     // An application context without HTTP, or an adapter on something else than a Node server.
-    if (!(server instanceof NetServer)) return;
+    if (!(found instanceof NetServer)) return;
+    const server: ClosingServer = found;
     this.server = server;
-    if (server instanceof TlsServer) {
+    if (found instanceof TlsServer) {
       // A TLS server's 'connection' is the raw TCP socket; the HTTP response lives on the TLS one.
-      server.on('connection', this.trackHandshake);
-      server.on('secureConnection', this.trackSecure);
+      found.on('connection', this.trackHandshake);
+      found.on('secureConnection', this.trackSecure);
     } else {
-      server.on('connection', this.track);
+      found.on('connection', this.track);
     }
     // server.close() closes Node's idle connections through this method: the ones that have sent
     // nothing go with them from the drain on.
