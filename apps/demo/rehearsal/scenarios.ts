@@ -106,6 +106,10 @@ async function firstDeploy(r: Rehearsal): Promise<void> {
     deployLine(boot) + (boot.deployed ? '' : `\n${await boot.container.logs()}`),
   );
   if (!boot.deployed) throw new RehearsalError('the first deploy failed: nothing to rehearse against');
+  // The app prints a health check once its answer is written, which may be after kamal-proxy read it.
+  await waitFor(`${boot.container.name}'s line about a health check`, 5000, async () =>
+    (await boot.container.logs()).includes('[health check]'),
+  ).catch(() => undefined);
   const seen = await r.showHealthChecks(boot.container);
   const host = `Host: ${target(r, boot.container)} User-Agent: kamal-proxy`;
   r.expect(
