@@ -4,10 +4,11 @@
 // Both at once: @upgate/health depends on @upgate/config, which npm then takes from the other
 // tarball. A package is packed only with its dist/ (npm pack itself would leave it out without a
 // word when it is missing, and the workspace's ignore-scripts means no prepack hook could stop it).
+// It builds from an empty dist/, so nothing of an earlier build that no source makes any more ships.
 //   node scripts/pack.js [--out <folder>] [--no-build] [--json] [--package <folder>]...
 // --json prints what was packed as JSON; --package packs these package folders instead of both.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,6 +45,9 @@ export function missingFiles(dir) {
  */
 export function packPackages({ destination, build = true, packages = PACKAGE_DIRS, env = process.env }) {
   if (build) {
+    // From an empty dist/: tsc --build leaves the output of a source file that was moved or deleted
+    // since the last build, and npm pack would ship it.
+    for (const dir of packages) rmSync(join(dir, 'dist'), { recursive: true, force: true });
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const projects = packages.map((dir) => join(dir, 'tsconfig.lib.json'));
     execFileSync(process.execPath, [tsc, '--build', ...projects], { cwd: root, stdio: 'inherit' });

@@ -3,7 +3,7 @@
  * with peer addresses, the fixes a rejection suggests, and large allowlists.
  */
 import { compileHostAllowlist, compileHostMatcher, type HostRequest, UpgateConfigError } from '../src/index.js';
-import { quoteHostValue } from '../src/internal.js';
+import { escapeRequestText, quoteHostValue } from '../src/internal.js';
 
 const get = (host: string | null, extra: Partial<HostRequest> = {}): HostRequest => ({
   method: 'GET',
@@ -243,18 +243,18 @@ describe('decide', () => {
 
   it('takes HTTP/2 :authority as the host, and rejects a Host that differs', () => {
     const matcher = compileHostMatcher({ allowedHosts: ['example.com'] });
-    expect(matcher.decide(get(null, { authority: 'Example.com:443', httpVersion: '2' }))).toEqual({
+    expect(matcher.decide(get(null, { authority: 'Example.com:443' }))).toEqual({
       kind: 'allow',
       host: 'example.com:443',
     });
-    expect(matcher.decide(get('evil.com', { authority: 'example.com', httpVersion: '2' }))).toMatchObject({
+    expect(matcher.decide(get('evil.com', { authority: 'example.com' }))).toMatchObject({
       kind: 'reject-malformed',
       reason: "HTTP/2 host 'evil.com' differs from :authority 'example.com'",
     });
     // Unicode case folding does not make them equal: the Kelvin sign is not "k".
-    expect(
-      matcher.decide(get('\u212aitchen.example.com', { authority: 'kitchen.example.com', httpVersion: '2' })).kind,
-    ).toBe('reject-malformed');
+    expect(matcher.decide(get('\u212aitchen.example.com', { authority: 'kitchen.example.com' })).kind).toBe(
+      'reject-malformed',
+    );
   });
 
   describe('X-Forwarded-Host', () => {
@@ -311,6 +311,27 @@ describe('decide', () => {
       });
     });
 
+    it("is checked, whatever trustProxy says, where the app's framework believes it from this peer", () => {
+      // Express's `trust proxy` or Fastify's `trustProxy`: the app reads it as req.hostname.
+      const request = get('example.com', { forwardedHost: 'evil.com, www.example.com', forwardedHostTrusted: true });
+      expect(behindProxy(false).decide(request)).toMatchObject({
+        kind: 'reject-disallowed',
+        value: 'evil.com',
+        source: 'X-Forwarded-Host',
+      });
+      expect(behindProxy(['10.0.0.0/8']).decide({ ...request, peerAddress: '203.0.113.9' }).kind).toBe(
+        'reject-disallowed',
+      );
+      expect(behindProxy(false).decide({ ...request, forwardedHost: 'WWW.example.com, example.com' })).toEqual({
+        kind: 'allow',
+        host: 'www.example.com',
+      });
+      expect(behindProxy(false).decide({ ...request, forwardedHostTrusted: false })).toEqual({
+        kind: 'allow',
+        host: 'example.com',
+      });
+    });
+
     it('trims spaces and tabs around commas, and rejects an empty entry', () => {
       expect(
         behindProxy(true).decide(get('example.com', { forwardedHost: 'example.com \t,\twww.example.com' })).kind,
@@ -338,6 +359,61 @@ describe('decide', () => {
     expect(matcher.decide(get('tenant-999.example.net')).kind).toBe('allow');
     expect(matcher.decide(get('tenant-1000.example.net')).kind).toBe('reject-disallowed');
     expect(matcher.decide(get('example.net')).kind).toBe('reject-disallowed');
+  });
+});
+
+describe('CONNECT', () => {
+  const matcher = compileHostMatcher({ allowedHosts: ['app.example.com'] });
+  const connect = (target: string, host: string | null): HostRequest => ({
+    method: 'CONNECT',
+    path: target,
+    host,
+    requestTarget: target,
+  });
+
+  it('checks the authority-form target as a host value, beside Host', () => {
+    expect(matcher.decide(connect('app.example.com:443', 'app.example.com:443'))).toEqual({
+      kind: 'allow',
+      host: 'app.example.com:443',
+    });
+    expect(matcher.decide(connect('evil.example:443', 'app.example.com:443'))).toMatchObject({
+      kind: 'reject-disallowed',
+      value: 'evil.example:443',
+      source: 'request target',
+    });
+    expect(matcher.decide(connect('app.example.com:443', 'evil.example:443'))).toMatchObject({
+      kind: 'reject-disallowed',
+      value: 'evil.example:443',
+      source: 'Host',
+    });
+    expect(matcher.decide(connect('app.example.com@evil.example:443', 'app.example.com'))).toMatchObject({
+      kind: 'reject-malformed',
+      source: 'request target',
+    });
+  });
+
+  it('is not a probe, whatever its target', () => {
+    const withProbe = compileHostMatcher({ allowedHosts: ['app.example.com'], probePaths: ['/up'] });
+    expect(withProbe.decide({ method: 'CONNECT', path: '/up', host: 'evil.example' }).kind).toBe('reject-disallowed');
+  });
+});
+
+describe('header lines at the server limit', () => {
+  it('make a request malformed, since a second Host may have been dropped unseen', () => {
+    const matcher = compileHostMatcher({ allowedHosts: ['app.example.com'], probePaths: ['/up'] });
+    expect(matcher.decide(get('app.example.com', { headerLimitReached: true }))).toEqual({
+      kind: 'reject-malformed',
+      value: 'app.example.com',
+      reason:
+        "header lines reached the server's limit (maxHeadersCount), past which Node drops them unseen: a second Host may be among them",
+      fix: "none in the allowlist; if a real client sends this many header lines, raise the server's maxHeadersCount (0: no limit)",
+      source: 'Host',
+    });
+    expect(matcher.decide(get('app.example.com', { headerLimitReached: false })).kind).toBe('allow');
+    // The probe rule is decided first (rule 5).
+    expect(matcher.decide({ method: 'GET', path: '/up', host: 'x', headerLimitReached: true })).toEqual({
+      kind: 'probe',
+    });
   });
 });
 
@@ -373,5 +449,21 @@ describe('quoteHostValue', () => {
   it('cuts a long value', () => {
     expect(quoteHostValue('a'.repeat(150))).toBe(`'${'a'.repeat(100)}...'`);
     expect(quoteHostValue('abcdef', 3)).toBe("'abc...'");
+  });
+});
+
+describe('escapeRequestText', () => {
+  test.each([
+    ['/reset/abc?x=1', '/reset/abc?x=1'],
+    ['/%1b[31m', '/%1b[31m'],
+    ['/a\r\nX-Forged: 1', '/a\\r\\nX-Forged: 1'],
+    ['/b\u00fccher\\', '/b\\xfccher\\\\'],
+  ])('%j -> %s, unquoted', (value, escaped) => {
+    expect(escapeRequestText(value)).toBe(escaped);
+  });
+
+  it('cuts long text', () => {
+    expect(escapeRequestText(`/${'a'.repeat(150)}`)).toBe(`/${'a'.repeat(99)}...`);
+    expect(escapeRequestText('PROPFIND', 4)).toBe('PROP...');
   });
 });

@@ -95,6 +95,28 @@ describe('compileTrustProxy', () => {
     expect(trusts('not an address')).toBe(false);
   });
 
+  test.each([
+    ['::ffff:127.0.0.1', ['127.0.0.1', '::ffff:127.0.0.1'], ['127.0.0.2', '::1']],
+    ['[::ffff:127.0.0.1]', ['127.0.0.1', '::ffff:127.0.0.1'], ['127.0.0.2', '::ffff:127.0.0.2']],
+    ['::FFFF:7f00:1', ['127.0.0.1', '::ffff:127.0.0.1'], ['127.0.0.2']],
+    ['::ffff:127.0.0.0/104', ['127.0.0.1', '127.255.255.255', '::ffff:127.1.2.3'], ['128.0.0.1', '::1']],
+    ['[::ffff:10.0.0.0]/120', ['10.0.0.255', '::ffff:10.0.0.7'], ['10.0.1.0']],
+    ['::ffff:0.0.0.0/96', ['8.8.8.8', '::ffff:192.168.0.1'], ['::1', '2001:db8::1']],
+  ])('an IPv4-mapped entry %j is its IPv4 form: it trusts the peer it spells', (entry, trusted, untrusted) => {
+    expect(checkTrustProxyEntry(entry)).toBeUndefined();
+    const trusts = compileTrustProxy([entry]);
+    for (const peer of trusted) expect([peer, trusts(peer)]).toEqual([peer, true]);
+    for (const peer of untrusted) expect([peer, trusts(peer)]).toEqual([peer, false]);
+  });
+
+  it('a network that only contains the IPv4-mapped range stays IPv6', () => {
+    // `::/64` holds ::ffff:0:0/96, but it is an IPv6 network: IPv4 peers (mapped or not) are IPv4 for trust.
+    const trusts = compileTrustProxy(['::/64']);
+    expect(trusts('::5')).toBe(true);
+    expect(trusts('::ffff:10.0.0.1')).toBe(false);
+    expect(trusts('10.0.0.1')).toBe(false);
+  });
+
   it('an empty list trusts nobody', () => {
     expect(compileTrustProxy([])('127.0.0.1')).toBe(false);
   });

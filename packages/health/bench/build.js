@@ -11,5 +11,9 @@ const outDir = join(here, '../out-tsc/bench');
 export async function buildBenchApps() {
   await compileWithSources(join(here, 'tsconfig.json'), outDir);
   const apps = join(outDir, 'packages/health/bench/apps');
-  return { nestApp: join(apps, 'nest-app.js'), bareHttp: join(apps, 'bare-http.js') };
+  return {
+    nestApp: join(apps, 'nest-app.js'),
+    bareHttp: join(apps, 'bare-http.js'),
+    gateApp: join(apps, 'gate-app.js'),
+  };
 }

@@ -41,7 +41,7 @@ export interface HealthModuleOptions extends UpgateOptions, ProbeOptions {
    */
   rejectLogWindowMs?: number;
   /**
-   * Where host rejections (warn level) and the layer's debug lines go.
+   * Where host rejections (warn level), setting warnings and the gates' debug lines go.
    * @default a NestJS `Logger` with context 'upgate', i.e. the app's logger
    */
   logger?: LoggerService;

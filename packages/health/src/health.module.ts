@@ -10,12 +10,17 @@ import {
 import { DiscoveryModule } from '@nestjs/core';
 import { compileHostMatcher, formatConfigProblem, UpgateConfigError, type UpgateSettings } from '@upgate/config';
 import { CheckMode, checkModeTarget, settingsReport, writeCheckReport } from './check-mode.js';
-import { EarlyRequestLayer } from './early-request-layer.js';
 import type {
   HealthModuleAsyncOptions,
   HealthModuleOptions,
   HealthOptionsFactory,
 } from './health-module-options.interface.js';
+import { ForwardedHostTrust } from './gate/forwarded-host-trust.js';
+import { FrameworkGate } from './gate/framework-gate.js';
+import { HostGate } from './gate/host-gate.js';
+import { HostGuard } from './gate/host.guard.js';
+import { HostMatcherRegistry } from './gate/host-matcher-registry.js';
+import { DEFAULT_REJECT_LOG_WINDOW_MS, RejectionLog } from './gate/rejection-log.js';
 import {
   HEALTH_LOGGER,
   HEALTH_MODULE_OPTIONS,
@@ -23,11 +28,10 @@ import {
   HEALTH_SETTINGS_RESOLUTION,
   HOST_MATCHER,
 } from './health.constants.js';
-import { HostGuard } from './host.guard.js';
-import { HostMatcherRegistry } from './host-matcher-registry.js';
 import { probeProviders, Readiness } from './probe/index.js';
-import { DEFAULT_REJECT_LOG_WINDOW_MS, RejectionLog } from './rejection-log.js';
 import { type HealthSettingsResolution, resolveHealthSettings } from './resolve-health-settings.js';
+import { GatewayServers } from './server/gateway-servers.js';
+import { ServerGates } from './server/server-gates.js';
 
 /**
  * Health probes answered at the HTTP server and the Host allowlist enforced before any code of the
@@ -100,8 +104,13 @@ function sharedProviders(): Provider[] {
       inject: [HEALTH_LOGGER, HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS],
     },
     HostMatcherRegistry,
+    ForwardedHostTrust,
+    HostGate,
     HostGuard,
-    EarlyRequestLayer,
+    // The server gate before the framework gate: a second HealthModule is refused by the first.
+    ServerGates,
+    GatewayServers,
+    FrameworkGate,
     // The probe runner reads the probe fields of the same options, once the settings (which check
     // them together with every other problem) have resolved.
     ...probeProviders(HEALTH_MODULE_OPTIONS, HEALTH_SETTINGS),
@@ -127,10 +136,8 @@ async function resolveAndReport(
   return resolution;
 }
 
-/** What `HostGuard` needs wherever it is used, and what other code may inject (`Readiness`, the tokens). */
-function exportedTokens(): (
-  symbol | typeof RejectionLog | typeof HostMatcherRegistry | typeof HostGuard | typeof Readiness
-)[] {
+/** What `HostGuard` needs wherever it is used, and the tokens and providers other code may inject. */
+function exportedTokens(): (symbol | Type)[] {
   return [
     HEALTH_MODULE_OPTIONS,
     HEALTH_SETTINGS,
@@ -139,8 +146,10 @@ function exportedTokens(): (
     HEALTH_LOGGER,
     RejectionLog,
     HostMatcherRegistry,
+    HostGate,
     HostGuard,
     Readiness,
+    ServerGates,
   ];
 }
 

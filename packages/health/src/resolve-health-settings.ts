@@ -46,7 +46,7 @@ export async function resolveHealthSettings(
   // The probes' keys, readiness and startup paths are probe paths already (added above): only their
   // values are left to check.
   problems.push(...probeOptionProblems(options));
-  problems.push(...layerOptionProblems(options));
+  problems.push(...logOptionProblems(options));
   return { ...resolution, problems };
 }
 
@@ -190,7 +190,7 @@ function upgateOptions(options: HealthModuleOptions): UpgateOptions {
   return picked;
 }
 
-function layerOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
+function logOptionProblems(options: HealthModuleOptions): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const window: unknown = options.rejectLogWindowMs;
   if (

@@ -1,4 +1,6 @@
-import { compileHostMatcher, type HostDecisionKind } from '@upgate/config';
+import './support/inject-under-jest.js';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { compileHostMatcher, type HostDecisionKind, type HostRequest } from '@upgate/config';
 import { DISALLOWED_HOST_MESSAGE, MALFORMED_HOST_MESSAGE } from '../src/index.js';
 import { h2Request } from './support/h2-client.js';
 import {
@@ -13,8 +15,9 @@ import { ADAPTERS, type AdapterName, startApp, type TestApp } from './support/te
 
 /**
  * Every vector of the spec's table, replayed as a real request on a real port against an app built
- * with the vector's settings, over Express and Fastify: the outcome is read from the status, the
- * body, and whether the app's own code (a counting `app.use()` middleware) ran.
+ * with the vector's settings, over Express and Fastify, and through Fastify's `inject()`: the outcome
+ * is read from the status, the body, and whether the app's own code (a counting `app.use()`
+ * middleware) ran.
  */
 
 /** What can happen to a request: the matcher's decision, or Node's HTTP parser refusing it first. */
@@ -57,15 +60,46 @@ function expectedOutcome(vector: HostVector): Outcome {
   return ON_THE_WIRE[vector.id]?.outcome ?? vector.expect;
 }
 
-/** The host the app must see for an allowed vector: what the matcher makes of the vector itself. */
-function expectedCheckedHost(group: VectorGroup, vector: HostVector): string | undefined {
-  const matcher = compileHostMatcher({
+/** The host the app must see for an allowed request: what the matcher makes of it. */
+function expectedCheckedHost(group: VectorGroup, request: HostRequest): string | undefined {
+  return matcherOf(group).decide(request).host;
+}
+
+function matcherOf(group: VectorGroup) {
+  return compileHostMatcher({
     allowedHosts: group.allowed,
     probePaths: group.probePaths,
     trustProxy: group.trustProxy,
   });
-  return matcher.decide(vector.request).host;
 }
+
+/**
+ * What `inject()` makes of a vector: light-my-request sends HTTP/1.1 with every value as given (no
+ * parser trims or refuses anything), but it cannot send a request without a Host or with an empty
+ * one (it sends `localhost:80`, the host of its default URL), nor an absolute-form target (it keeps
+ * the path of the URL it is given). Those vectors arrive as that request, and are expected to be
+ * decided as such.
+ */
+function asInjected(request: HostVector['request']): HostRequest {
+  return { ...request, host: request.host || 'localhost:80', requestTarget: undefined };
+}
+const CHANGED_BY_INJECT = [
+  'ra-049',
+  'pr-006',
+  'pr-008',
+  'ed-057',
+  'sec-026',
+  'pr-039',
+  'vi-018',
+  'sec-017',
+  'sec-018',
+  'pr-020',
+  'ed-097',
+  'ed-099',
+  'ed-100',
+  'ed-101',
+  'ed-104',
+];
 
 interface Observed {
   readonly status: number;
@@ -81,8 +115,10 @@ function expectObserved(
   group: VectorGroup,
   appBefore: number,
   t: TestApp,
+  request: HostRequest = vector.request,
 ): void {
   const appRan = t.appCode.requests - appBefore;
+  const expectedHost = expectedCheckedHost(group, request);
   switch (outcome) {
     case 'probe':
       expect(observed.status).toBe(200);
@@ -93,7 +129,8 @@ function expectObserved(
       expect(appRan).toBe(0);
       break;
     case 'allow': {
-      const host = vector.id in ON_THE_WIRE ? t.appCode.checkedHosts.at(-1) : expectedCheckedHost(group, vector);
+      const host =
+        vector.id in ON_THE_WIRE && request === vector.request ? t.appCode.checkedHosts.at(-1) : expectedHost;
       expect(host).toEqual(expect.any(String));
       expect(observed.status).toBe(200);
       expect(observed.body).toBe(vector.request.method === 'HEAD' ? '' : `app ${host}`);
@@ -187,6 +224,54 @@ describe('spec vectors over fastify, HTTP/2 (h2c)', () => {
         group,
         before,
         t,
+      );
+    });
+  });
+});
+
+describe('spec vectors through Fastify inject()', () => {
+  test('every HTTP/1.x vector is injected; inject() changes only those with no or an empty Host or an absolute-form target', () => {
+    const changed = http1.filter(
+      (v) => asInjected(v.request).host !== v.request.host || v.request.requestTarget !== undefined,
+    );
+    expect(changed.map((v) => v.id).sort()).toEqual([...CHANGED_BY_INJECT].sort());
+    // HTTP/2 vectors need HTTP/2: light-my-request speaks HTTP/1.1 only. They run over h2c above.
+    expect(http2.length).toBeGreaterThan(0);
+  });
+
+  describe.each(groupBySettings(http1).map((g) => [g.label, g] as const))('%s', (_label, group) => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startApp('fastify', { health: settingsOf(group) });
+    });
+    afterAll(() => t.close());
+
+    test.each(group.vectors)('$id ($expect): $why', async (vector) => {
+      const request = asInjected(vector.request);
+      const headers: Record<string, string | string[]> = {
+        host: vector.request.hostHeaders !== undefined ? [...vector.request.hostHeaders] : (request.host as string),
+      };
+      if (request.forwardedHost !== undefined) headers['x-forwarded-host'] = request.forwardedHost;
+      const before = t.appCode.requests;
+      const res = await (t.app as NestFastifyApplication).inject({
+        method: request.method as 'GET',
+        url: request.path,
+        headers,
+      });
+      const outcome = CHANGED_BY_INJECT.includes(vector.id) ? matcherOf(group).decide(request).kind : vector.expect;
+      expectObserved(
+        {
+          status: res.statusCode,
+          body: res.body,
+          cacheControl: res.headers['cache-control'] as string | undefined,
+          contentType: res.headers['content-type'] as string | undefined,
+        },
+        outcome,
+        vector,
+        group,
+        before,
+        t,
+        request,
       );
     });
   });

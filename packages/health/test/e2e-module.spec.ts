@@ -208,17 +208,19 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
     );
   });
 
-  test('the layer is taken off the server when the app closes', async () => {
+  test('the server gate is taken off the server when the app closes', async () => {
     const t = await startApp(adapter, { health: { allowedHosts: ['app.example.com'], environment: 'production' } });
     const server = t.app.getHttpServer() as Server & { requireHostHeader?: boolean };
     expect(Object.hasOwn(server, 'emit')).toBe(true);
     expect(server.requireHostHeader).toBe(false);
+    expect(server.listenerCount('checkContinue')).toBe(1);
     await t.close();
     expect(Object.hasOwn(server, 'emit')).toBe(false);
     expect(server.requireHostHeader).toBe(true);
+    expect(server.listenerCount('checkContinue')).toBe(0);
   });
 
-  test('while the app shuts down, requests still go through the layer until the server is closed', async () => {
+  test('while the app shuts down, requests still go through the gate until the server is closed', async () => {
     // A provider that takes a while to release its resources (a database pool): the server still
     // accepts requests meanwhile, after every module's onModuleDestroy.
     @Injectable()
@@ -258,7 +260,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
       abortOnError: false,
     });
     expect(await messageOf(app.init())).toBe(
-      'upgate: the early request layer is already installed on this HTTP server; import HealthModule.forRoot() or forRootAsync() once, in the root module',
+      'upgate: this HTTP server is gated by another HealthModule already; import HealthModule.forRoot() or forRootAsync() once, in the root module',
     );
     await app.close();
   });
@@ -314,7 +316,7 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
 });
 
 describe('HealthModule without an HTTP server', () => {
-  test('a standalone application context starts, and the layer says at debug level that it is not installed', async () => {
+  test('a standalone application context starts, and the module says at debug level that the gates are not installed', async () => {
     const logger = new CapturingLogger();
     @Module({
       imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production', logger })],
@@ -324,7 +326,7 @@ describe('HealthModule without an HTTP server', () => {
     await context.init();
     await context.close();
     expect(logger.messages('debug', 'upgate')).toEqual([
-      'no HTTP server (a standalone application or a microservice): the early request layer is not installed',
+      'no HTTP server (a standalone application or a microservice): the host gates are not installed',
     ]);
   });
 

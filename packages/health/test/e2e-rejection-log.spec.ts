@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REJECTION_LOG_LINES_PER_WINDOW } from '../src/index.js';
-import { RejectionLog } from '../src/rejection-log.js';
+import { RejectionLog } from '../src/gate/rejection-log.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { rawRequest } from './support/raw-http.js';
 import { ADAPTERS, type AdapterName, startApp, type TestApp } from './support/test-app.js';

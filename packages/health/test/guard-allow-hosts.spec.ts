@@ -8,7 +8,7 @@ import { ADAPTERS, type AdapterName, createAdapter, startApp, type TestApp } fro
 
 /**
  * `@AllowHosts()` narrows the app-wide allowlist on a controller or a route, through `HostGuard`,
- * with the same matcher, status, message and log deduplication as the early layer.
+ * with the same matcher, status, message and log deduplication as the gates.
  */
 
 @Controller('admin')

@@ -15,7 +15,7 @@ export interface AppCounts {
   /** Requests that reached app code (Express's entry, before any middleware). */
   readonly reached: number;
   readonly withoutId: number;
-  /** Requests that reached app code without a host checked by the early layer. */
+  /** Requests that reached app code without a host checked by a gate. */
   readonly unchecked: number;
   /** Ids that reached app code more than once. */
   readonly repeated: number;

@@ -23,12 +23,25 @@ export interface HostRequest {
   readonly forwardedHost?: string;
   /** HTTP/2 `:authority`, when present. */
   readonly authority?: string;
-  /** The request target as sent, when it is in absolute form (`http://example.com/x`). */
+  /**
+   * The request target as sent, when it is not in origin form: absolute form (`http://example.com/x`),
+   * or for `CONNECT` the authority form (`example.com:443`). Its authority is checked too.
+   */
   readonly requestTarget?: string;
-  /** `1.0`, `1.1` or `2`. */
-  readonly httpVersion?: string;
   /** The connection's peer address (`req.socket.remoteAddress`), needed when trusted proxies are a list. */
   readonly peerAddress?: string;
+  /**
+   * Whether the app's framework believes `X-Forwarded-Host` from this peer (Express's `trust proxy`,
+   * Fastify's `trustProxy`), as the HTTP layer found out: then it is checked whatever the matcher's
+   * own `trustProxy` says, since the app will read it as `req.hostname` (spec rule 3). @default false
+   */
+  readonly forwardedHostTrusted?: boolean;
+  /**
+   * Whether the request's header lines reached the server's limit (Node's `maxHeadersCount`), past
+   * which the parser drops lines unseen: a second `Host` could be among them, so the request is
+   * malformed (spec rule 4). @default false
+   */
+  readonly headerLimitReached?: boolean;
 }
 
 /** The matcher's answer. Rejections carry the text a log line and a response need. */

@@ -1,5 +1,6 @@
 /**
- * The host matcher: spec rules 1-5 in one object, compiled once from the settings. `decide` is
+ * The host matcher: rules 1-5 of the host rules (docs/host-rules.md in the repository; "spec rule N"
+ * below and in this package cites them) in one object, compiled once from the settings. `decide` is
  * the whole contract; `isProbe` is the cheap first check an HTTP layer runs before anything else.
  */
 import { compileTrustProxy, trustProxyProblems } from '../proxy/trust-proxy.js';
@@ -63,6 +64,12 @@ const PROBE: HostDecision = Object.freeze({ kind: 'probe' });
 
 const MALFORMED_FIX =
   'none in the allowlist: a malformed host is never allowed; if a real client sends it, fix that client or the proxy in front of it';
+
+const HEADER_LIMIT_REASON =
+  "header lines reached the server's limit (maxHeadersCount), past which Node drops them unseen: a second Host may be among them";
+
+const HEADER_LIMIT_FIX =
+  "none in the allowlist; if a real client sends this many header lines, raise the server's maxHeadersCount (0: no limit)";
 
 const C_QUESTION = 0x3f;
 
@@ -184,6 +191,15 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     if (hostHeaders !== undefined && hostHeaders.length > 1) {
       return malformed(hostHeaders.join(', '), `Host sent ${hostHeaders.length} times`, 'Host');
     }
+    if (request.headerLimitReached === true) {
+      return {
+        kind: 'reject-malformed',
+        value: host ?? '',
+        reason: HEADER_LIMIT_REASON,
+        fix: HEADER_LIMIT_FIX,
+        source: 'Host',
+      };
+    }
     let primary: string;
     let primarySource: HostValueSource = 'Host';
     if (authority !== undefined && authority !== null) {
@@ -201,11 +217,14 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     } else primary = host;
 
     const target = request.requestTarget;
+    // Rule 3: believed where upgate's trustProxy or the app's framework believes it from this peer.
     const forwarded =
-      request.forwardedHost !== undefined && this.trusts(request.peerAddress) ? request.forwardedHost : undefined;
+      request.forwardedHost !== undefined && (request.forwardedHostTrusted === true || this.trusts(request.peerAddress))
+        ? request.forwardedHost
+        : undefined;
     const hasTarget = target !== undefined && target !== '' && target.charCodeAt(0) !== 0x2f && target !== '*';
     if (!hasTarget && forwarded === undefined) return this.decideOne(primary, primarySource);
-    return this.decideMany(primary, primarySource, hasTarget ? target : undefined, forwarded);
+    return this.decideMany(primary, primarySource, hasTarget ? target : undefined, request.method, forwarded);
   }
 
   /** The usual request: one host value, no allocation but the result. */
@@ -217,11 +236,12 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
     return this.disallowed(value, parsed, source, false);
   }
 
-  /** Absolute-form target, or a trusted X-Forwarded-Host: every value is checked; malformed wins. */
+  /** A target not in origin form, or a trusted X-Forwarded-Host: every value is checked; malformed wins. */
   private decideMany(
     primary: string,
     primarySource: HostValueSource,
     target: string | undefined,
+    method: string,
     forwarded: string | undefined,
   ): HostDecision {
     // The order in which a disallowed value is reported: the client's names first (what the
@@ -231,7 +251,9 @@ class CompiledHostMatcher extends CompiledAllowlist implements HostMatcher {
       for (const entry of splitForwarded(forwarded)) checked.push({ value: entry, source: 'X-Forwarded-Host' });
     }
     if (target !== undefined) {
-      const authority = absoluteFormAuthority(target);
+      // CONNECT names its tunnel's end in authority form (`example.com:443`, RFC 9112 section 3.2.3):
+      // the whole target is a host value, checked like the authority of an absolute-form target.
+      const authority = method === 'CONNECT' ? target : absoluteFormAuthority(target);
       if (authority === undefined)
         return malformed(target, 'request target in neither origin nor absolute form', 'request target');
       checked.push({ value: authority, source: 'request target' });

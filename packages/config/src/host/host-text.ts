@@ -41,3 +41,14 @@ export function quoteHostValue(value: string, max = 100): string {
   if (value.length > max) return `'${escapeHostText(value.slice(0, max))}...'`;
   return `'${escapeHostText(value)}'`;
 }
+
+/**
+ * Request text that is not a host value (a method, a path) made safe for a log line, unquoted:
+ * cut to `max` characters (then `...` is appended) and escaped as `escapeHostText` does, so that no
+ * request can split, colour or forge the line (a CR LF shows as the four characters `\r\n`).
+ * @param max characters of the value kept before escaping. @default 100
+ */
+export function escapeRequestText(value: string, max = 100): string {
+  if (value.length > max) return `${escapeHostText(value.slice(0, max))}...`;
+  return escapeHostText(value);
+}

@@ -124,6 +124,22 @@ export function parseIpNetwork(text: string, bracketsRequired: boolean): Network
   };
 }
 
+/**
+ * The IPv4 network that an IPv4-mapped IPv6 network stands for (`::ffff:10.0.0.0/104` is
+ * `10.0.0.0/8`, `::ffff:127.0.0.1/128` is `127.0.0.1/32`), or undefined for any other network,
+ * a mapped one with a prefix shorter than the mapped range's /96 included.
+ */
+export function ipv4MappedNetwork(network: IpNetwork): IpNetwork | undefined {
+  if (network.family !== 'ipv6' || network.prefix < 96) return undefined;
+  const groups = ipv6Groups(network.address);
+  for (let i = 0; i < 5; i++) if (groups[i] !== 0) return undefined;
+  if (groups[5] !== 0xffff) return undefined;
+  const high = groups[6] as number;
+  const low = groups[7] as number;
+  const address = `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+  return { family: 'ipv4', address, prefix: network.prefix - 96 };
+}
+
 /** Canonical IPv6 text of a valid IPv6 address (used to suggest a form, not for matching). */
 export function canonicalIpv6(address: string): string {
   return formatIpv6(ipv6Groups(address));

@@ -3,7 +3,7 @@
  * and compiled once into a predicate on the connection's peer address.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { type IpNetwork, ipv4Mask, ipv4Number, parseIpNetwork } from '../host/ip-network.js';
+import { type IpNetwork, ipv4MappedNetwork, ipv4Mask, ipv4Number, parseIpNetwork } from '../host/ip-network.js';
 import type { TrustProxy } from '../settings.js';
 import { UpgateConfigError, type ConfigProblem } from '../upgate-config.error.js';
 
@@ -40,14 +40,14 @@ function readTrustProxyEntry(raw: string): Read {
     return { message: `names a range in the wrong case; write "${lower}"` };
   if (raw.includes('/')) {
     const read = parseIpNetwork(raw, false);
-    return 'network' in read ? { networks: [read.network] } : read;
+    return 'network' in read ? { networks: [asIpv4IfMapped(read.network)] } : read;
   }
   const address = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
   if (isIPv4(address) && address === raw) return { networks: [{ family: 'ipv4', address, prefix: 32 }] };
   if (isIPv6(address)) {
     if (address.includes('%'))
       return { message: `has a zone id; write the address alone: "${address.slice(0, address.indexOf('%'))}"` };
-    return { networks: [{ family: 'ipv6', address, prefix: 128 }] };
+    return { networks: [asIpv4IfMapped({ family: 'ipv6', address, prefix: 128 })] };
   }
   if (/^[0-9.]+$/.test(raw)) {
     return { message: 'is not an IPv4 address; write four octets 0-255 without leading zeros, such as "10.0.0.1"' };
@@ -61,9 +61,20 @@ function readTrustProxyEntry(raw: string): Read {
 }
 
 /**
+ * An entry written in IPv4-mapped form (`::ffff:10.0.0.1`, `[::ffff:10.0.0.1]`, `::ffff:10.0.0.0/104`)
+ * is the IPv4 address or network it maps (spec rule 3): peers are compared that way too (Node reports
+ * an IPv4 client of a dual-stack socket as `::ffff:10.0.0.1`, which the predicate reads as
+ * `10.0.0.1`), so kept as IPv6 the entry would match no peer at all, not even the one it spells.
+ */
+function asIpv4IfMapped(network: IpNetwork): IpNetwork {
+  return ipv4MappedNetwork(network) ?? network;
+}
+
+/**
  * Checks one entry of a `trustProxy` list: an IPv4 or IPv6 address (`10.0.0.1`, `::1` or `[::1]`),
  * a network (`10.0.0.0/8`, `fd00::/8` or `[fd00::]/8`, without host bits set), or one of the names
- * `loopback` and `private` (see `TRUST_PROXY_NAMES`).
+ * `loopback` and `private` (see `TRUST_PROXY_NAMES`). An IPv4-mapped address or network is
+ * accepted and stands for its IPv4 form.
  * @returns undefined when it is fine, otherwise what is wrong and the form to write.
  */
 export function checkTrustProxyEntry(raw: string): string | undefined {

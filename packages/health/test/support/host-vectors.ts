@@ -9,7 +9,8 @@ export interface HostVector {
   readonly allowed: readonly string[];
   readonly trustProxy: TrustProxy;
   readonly probePaths: readonly string[];
-  readonly request: HostRequest & { readonly host: string | null };
+  /** The request; `httpVersion` says which transport replays it (HTTP/2 over h2c). */
+  readonly request: HostRequest & { readonly host: string | null; readonly httpVersion?: string };
   readonly expect: HostDecisionKind;
   readonly why: string;
 }

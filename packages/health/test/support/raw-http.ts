@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
  * A raw HTTP/1.x client over a `net` socket: it sends exactly the bytes it is given, so that a test
@@ -61,13 +62,25 @@ export function rawRequest(
   timeoutMs = 5000,
   address = '127.0.0.1',
 ): Promise<RawResponse> {
+  return rawRequestOn(connect(port, address), request, timeoutMs);
+}
+
+/** The same over TLS, accepting any certificate (a test server's self-signed one). */
+export function rawTlsRequest(
+  port: number,
+  request: RawRequest | Buffer | string,
+  timeoutMs = 5000,
+): Promise<RawResponse> {
+  return rawRequestOn(tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }), request, timeoutMs);
+}
+
+function rawRequestOn(socket: Socket, request: RawRequest | Buffer | string, timeoutMs: number): Promise<RawResponse> {
   const bytes = Buffer.isBuffer(request)
     ? request
     : typeof request === 'string'
       ? wireBytes(request)
       : formatRawRequest(request);
   return new Promise((resolve, reject) => {
-    const socket = connect(port, address);
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
@@ -95,8 +108,22 @@ export function rawRequest(
   });
 }
 
-/** Parses one HTTP/1.x response (the first, should there be several). */
+/**
+ * Parses one HTTP/1.x response: the first final one, after any interim `1xx` (a `100 Continue`),
+ * which `raw` keeps.
+ */
 export function parseRawResponse(raw: string): RawResponse {
+  let start = 0;
+  while (/^HTTP\/1\.[01] 1(?!01)\d\d /.test(raw.slice(start, start + 13))) {
+    const interimEnd = raw.indexOf('\r\n\r\n', start);
+    if (interimEnd === -1) break;
+    start = interimEnd + 4;
+  }
+  const response = parseOne(raw.slice(start));
+  return { ...response, raw };
+}
+
+function parseOne(raw: string): RawResponse {
   const end = raw.indexOf('\r\n\r\n');
   if (end === -1) return { status: 0, statusLine: '', headers: {}, body: '', raw };
   const [statusLine, ...lines] = raw.slice(0, end).split('\r\n') as [string, ...string[]];

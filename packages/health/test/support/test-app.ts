@@ -39,6 +39,8 @@ export interface TestAppOptions {
   readonly configure?: (app: INestApplication, appCode: AppCode) => void | Promise<void>;
   /** Fastify only: serve cleartext HTTP/2 (h2c). */
   readonly http2?: boolean;
+  /** Fastify only: the adapter's options (`trustProxy`, ...). */
+  readonly fastify?: FastifyAdapterOptions;
   /** @default false (silent) */
   readonly logger?: LoggerService | false;
   /** @default '127.0.0.1' */
@@ -71,7 +73,7 @@ export async function startApp(adapter: AdapterName, options: TestAppOptions = {
   class TestAppModule {}
 
   const appCode = new AppCode();
-  const app = await NestFactory.create(TestAppModule, createAdapter(adapter, options.http2 === true), {
+  const app = await NestFactory.create(TestAppModule, createAdapter(adapter, options.http2 === true, options.fastify), {
     logger: options.logger ?? false,
     abortOnError: false,
   });
@@ -81,13 +83,20 @@ export async function startApp(adapter: AdapterName, options: TestAppOptions = {
   return { app, port, appCode, close: () => app.close() };
 }
 
-export function createAdapter(adapter: AdapterName, http2 = false): ExpressAdapter | FastifyAdapter<never> {
+/** The Fastify adapter's options a test may give (HTTP/2 has its own flag). */
+export type FastifyAdapterOptions = { readonly trustProxy?: boolean | string | string[] };
+
+export function createAdapter(
+  adapter: AdapterName,
+  http2 = false,
+  fastify: FastifyAdapterOptions = {},
+): ExpressAdapter | FastifyAdapter<never> {
   if (adapter === 'express') {
     // Express cannot serve HTTP/2: its req/res are node:http's, and Nest's ExpressAdapter has no http2 option.
     if (http2) throw new Error('HTTP/2 runs on Fastify only');
     return new ExpressAdapter();
   }
   return http2
-    ? (new FastifyAdapter({ http2: true }) as FastifyAdapter<never>)
-    : (new FastifyAdapter() as FastifyAdapter<never>);
+    ? (new FastifyAdapter({ ...fastify, http2: true }) as FastifyAdapter<never>)
+    : (new FastifyAdapter({ ...fastify }) as FastifyAdapter<never>);
 }

@@ -1,17 +1,15 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { UpgateSettings } from '@upgate/config';
-import { ALLOW_HOSTS_METADATA, HEALTH_SETTINGS } from './health.constants.js';
-import { escapeForLog, toRejection } from './host-rejection.js';
+import { ALLOW_HOSTS_METADATA } from '../health.constants.js';
 import { HostRejectedException } from './host-rejected.exception.js';
+import { HostGate } from './host-gate.js';
 import { HostMatcherRegistry } from './host-matcher-registry.js';
-import { splitRequestTarget, toHostRequest } from './host-request.js';
+import { splitRequestTarget } from './host-request.js';
 import { toNodeRequest } from './node-request.js';
-import { RejectionLog } from './rejection-log.js';
 
 /**
  * Enforces `@AllowHosts()` lists: a route (or controller) with one answers only for those hosts,
- * with the same matcher code, status, message and log deduplication as the early request layer.
+ * with the same matcher code, request reading, status, message and log deduplication as the gates.
  * Routes without `@AllowHosts()` pass, so it may also be registered globally (`APP_GUARD`).
  */
 @Injectable()
@@ -19,8 +17,7 @@ export class HostGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: HostMatcherRegistry,
-    private readonly rejections: RejectionLog,
-    @Inject(HEALTH_SETTINGS) private readonly settings: UpgateSettings,
+    private readonly gate: HostGate,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -47,14 +44,8 @@ export class HostGuard implements CanActivate {
     const { path, requestTarget } = splitRequestTarget(url);
     const decision = this.registry
       .matcherFor(entries, owner)
-      .decideHost(toHostRequest(request, path, requestTarget, Array.isArray(this.settings.trustProxy)));
+      .decideHost(this.gate.hostRequest(request, path, requestTarget));
     if (decision.kind === 'allow') return true;
-    const rejection = toRejection(decision, this.settings.rejectStatus);
-    this.rejections.report(
-      rejection,
-      () =>
-        `${escapeForLog(request.method ?? '', 16)} ${escapeForLog(path)} from ${request.socket?.remoteAddress ?? 'unknown peer'}`,
-    );
-    throw new HostRejectedException(rejection);
+    throw new HostRejectedException(this.gate.reject(decision, request, path));
   }
 }

@@ -7,7 +7,7 @@ import {
   UpgateConfigError,
   type UpgateSettings,
 } from '@upgate/config';
-import { ALLOW_HOSTS_METADATA, HEALTH_SETTINGS } from './health.constants.js';
+import { ALLOW_HOSTS_METADATA, HEALTH_SETTINGS } from '../health.constants.js';
 
 /**
  * The matchers of `@AllowHosts()` lists: one per distinct list, compiled with the same code as the

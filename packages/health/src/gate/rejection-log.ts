@@ -1,5 +1,7 @@
-import type { LoggerService } from '@nestjs/common';
+import type { LoggerService, OnApplicationShutdown } from '@nestjs/common';
+import { escapeRequestText } from '@upgate/config/internal';
 import { formatRejectionLine, type HostRejection, LOGGED_VALUE_MAX_CHARS } from './host-rejection.js';
+import type { NodeRequest } from './node-request.js';
 
 /** Most rejection lines written per window; past it, rejections are only counted. */
 export const REJECTION_LOG_LINES_PER_WINDOW = 100;
@@ -9,15 +11,15 @@ export const DEFAULT_REJECT_LOG_WINDOW_MS = 60_000;
 
 /**
  * The warn lines of host rejections, written so that a flood can fill neither the disk nor the
- * memory (spec rule 4): a value is logged at most once per window; at most
+ * memory (docs/host-rules.md, rule 4): a value is logged at most once per window; at most
  * `REJECTION_LOG_LINES_PER_WINDOW` lines per window; everything else is counted and reported in one
  * summary line when the window ends. Only logged values are remembered, and entries older than a
  * window are dropped when the next one starts, so the memory is bounded by twice the line cap
  * whatever the number of distinct values sent.
  *
- * Shared by the early request layer and `HostGuard`, so that both deduplicate together.
+ * Shared by both gates and `HostGuard`, so that all three deduplicate together.
  */
-export class RejectionLog {
+export class RejectionLog implements OnApplicationShutdown {
   /** Key of a logged value → when it was logged. */
   private readonly lastLogged = new Map<string, number>();
   private windowStart = Number.NEGATIVE_INFINITY;
@@ -31,8 +33,11 @@ export class RejectionLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Logs the rejection, unless its value was logged within the window or the window's lines are used up. */
-  report(rejection: HostRejection, where: () => string): void {
+  /**
+   * Logs the rejection of `req` (whose path, query included, is `path`), unless its value was logged
+   * within the window or the window's lines are used up. The line is built only when it is written.
+   */
+  report(rejection: HostRejection, req: NodeRequest, path: string): void {
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) this.startWindow(now);
     const { kind, value } = rejection.decision;
@@ -44,7 +49,7 @@ export class RejectionLog {
     }
     this.linesInWindow++;
     this.lastLogged.set(key, now);
-    this.logger.warn(formatRejectionLine(rejection, where()), 'upgate');
+    this.logger.warn(formatRejectionLine(rejection, describeRequest(req, path)), 'upgate');
   }
 
   /** How many values are remembered now (bounded by twice the line cap). */
@@ -55,6 +60,11 @@ export class RejectionLog {
   /** Writes the pending summary line, if any, and stops the timer. */
   close(): void {
     this.flushSummary();
+  }
+
+  /** The window ends with the app: its summary is written then at the latest. */
+  onApplicationShutdown(): void {
+    this.close();
   }
 
   private suppress(now: number): void {
@@ -92,6 +102,11 @@ export class RejectionLog {
       'upgate',
     );
   }
+}
+
+/** `GET /x from 127.0.0.1`: the request as a log line names it, escaped (the method and path are the client's). */
+function describeRequest(req: NodeRequest, path: string): string {
+  return `${escapeRequestText(req.method ?? '', 16)} ${escapeRequestText(path)} from ${req.socket?.remoteAddress ?? 'unknown peer'}`;
 }
 
 function formatDuration(ms: number): string {

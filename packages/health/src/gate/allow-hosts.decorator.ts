@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
-import { ALLOW_HOSTS_METADATA } from './health.constants.js';
+import { ALLOW_HOSTS_METADATA } from '../health.constants.js';
 import { HostGuard } from './host.guard.js';
 
 /**
@@ -10,7 +10,7 @@ import { HostGuard } from './host.guard.js';
  *
  * It applies `HostGuard` itself, so the narrowing cannot be lost by forgetting `@UseGuards`;
  * registering `HostGuard` globally as well does no harm (routes without `@AllowHosts` pass it).
- * The request must also pass the app-wide allowlist, which the early request layer enforces first.
+ * The request must also pass the app-wide allowlist, which the gates enforce first.
  */
 export function AllowHosts(...entries: string[]): ClassDecorator & MethodDecorator {
   return applyDecorators(SetMetadata(ALLOW_HOSTS_METADATA, Object.freeze([...entries])), UseGuards(HostGuard));

@@ -4,8 +4,9 @@ import type { EventEmitter } from 'node:events';
  * Fastify's `listen()` on `localhost` (its default host, and what `app.listen(3000)` gives on the
  * Fastify adapter) binds the first address `localhost` resolves to on its main server, then starts
  * a second `http.Server` for each other address (`::1` beside `127.0.0.1`), with its request
- * handler attached directly. A layer on the main server alone would let every request that comes in
- * over `[::1]` skip the host check.
+ * handler attached directly. A server gate on the main server alone would leave every request that
+ * comes in over `[::1]` to the framework gate: host-checked, but after Node has answered its
+ * `Expect: 100-continue`, and its probes through Fastify.
  *
  * Fastify keeps those servers in an array under the symbol `fastify.serverBindings`, and pushes
  * each one there from its `listening` callback: before Node can have handed it a connection, let
