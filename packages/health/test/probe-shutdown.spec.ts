@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
-import { promisify } from 'node:util';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { generate } from 'selfsigned';
 import type { OnShutdownBegin } from '../src/index.js';
 import { ADAPTERS, type RunningApp, RawConnection, get, startApp } from './probe-harness.js';
 
@@ -85,34 +81,6 @@ function silentConnection(port: number, opened: Socket[]): Promise<Socket> {
 /** Resolves once the other end has closed `socket`. */
 function closedByServer(socket: Socket): Promise<void> {
   return socket.closed ? Promise.resolve() : once(socket, 'close').then(() => undefined);
-}
-
-/** A self-signed certificate for 127.0.0.1 (openssl, as the rehearsal makes its own). */
-async function selfSignedCertificate(): Promise<{ cert: string; key: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'upgate-tls-'));
-  try {
-    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
-    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter) => {
@@ -277,7 +245,8 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     describe('over TLS', () => {
       let tls: { cert: string; key: string };
       beforeAll(async () => {
-        tls = await selfSignedCertificate();
+        const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }]);
+        tls = { key: pems.private, cert: pems.cert };
       });
 
       it('is closed when its handshake is done and it sent nothing more', async () => {
