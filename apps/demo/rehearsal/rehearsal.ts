@@ -260,7 +260,7 @@ export class Rehearsal {
     const said = report.findings
       .filter((finding) => finding.severity !== 'info')
       .flatMap((finding) => [
-        `${finding.location ? `${finding.location.file}:${finding.location.line}: ` : ''}${finding.severity}: ${finding.key ?? ''} [${finding.rule}]`,
+        `${finding.location ? `${finding.location.file}:${finding.location.line}: ` : ''}${finding.severity}: ${finding.key ? `${finding.key} ` : ''}[${finding.rule}]`,
         `  ${finding.message}`,
         `  fix: ${finding.fix}`,
       ]);

@@ -397,6 +397,8 @@ async function databaseHung(r: Rehearsal): Promise<void> {
     for (const pid of hung) process.kill(pid, 'SIGCONT');
   }
   const resumed = performance.now();
+  await r.showHealthChecks(boot.container);
+  if (!boot.deployed) r.show("v7's last lines", (await boot.container.logs()).trim().split('\n').slice(-15));
   r.expect(scenario, 'kamal-proxy deploys v7: it checks /up, which pings no database', boot.deployed, deployLine(boot));
   expectGracefulStop(r, scenario, `the old version (${old.name}), its database hung,`, boot.stopped?.result);
   r.expect(scenario, '/up answers 200 meanwhile', up.status === 200, `${up.status} in ${ms(up.ms)}`);
