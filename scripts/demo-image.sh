@@ -4,21 +4,23 @@
 #   2. the base image node:<NODE_VERSION>-bookworm-slim made locally (no registry to pull it from);
 #   3. podman build of apps/demo/Dockerfile as written, with the build arguments of the deploy file;
 #      the runtime image checked for files that must not ship;
-#   4. an image of kamal-proxy made from the installed binary (scripts/install-kamal-proxy.sh);
-#   5. the deploy rehearsal with both as containers on a network named kamal (apps/demo/rehearsal).
+#   4. an image of kamal-proxy made from the installed binary (scripts/install-kamal-proxy.sh), and a
+#      stand-in for postgres:15 (the accessory db) from Debian's postgresql-15 on the base image;
+#   5. the deploy rehearsal with them as containers on a network named kamal (apps/demo/rehearsal).
 # When podman cannot run a container on the machine, the script says why and exits 0 (skipped).
 #
 # Needs root and Debian 12 (apt-get, debootstrap). State (podman settings, logs) goes to
 # $UPGATE_IMAGE_DIR (default /var/tmp/upgate-demo-image); images stay in podman's store, so a second
 # run reuses the base image and the build cache. Remove them with
 #   podman rmi localhost/upgate-demo:rehearsal localhost/upgate-rehearsal/kamal-proxy:v0.9.2 \
-#     docker.io/library/node:20.20-bookworm-slim
+#     localhost/upgate-rehearsal/postgres:15 docker.io/library/node:20.20-bookworm-slim
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 W=${UPGATE_IMAGE_DIR:-/var/tmp/upgate-demo-image}
 APP_IMAGE=localhost/upgate-demo:rehearsal
 PROXY_IMAGE=localhost/upgate-rehearsal/kamal-proxy:v0.9.2
+POSTGRES_IMAGE=localhost/upgate-rehearsal/postgres:15
 mkdir -p "$W"
 
 T_ALL=$(date +%s)
@@ -159,9 +161,17 @@ if [ -n "$stray" ]; then
   exit 1
 fi
 echo "runtime image: no .ts, .d.ts, .map or .tsbuildinfo outside node_modules"
+# Every deploy file, destinations' overlays included: the app reads the one KAMAL_DESTINATION names.
+ours=$(sha256sum apps/demo/config/deploy*.yml)
+theirs=$(podman run --rm --entrypoint sh "$APP_IMAGE" -c 'cd /app && sha256sum apps/demo/config/deploy*.yml')
+if [ "$ours" != "$theirs" ]; then
+  printf 'demo-image: the runtime image does not carry the deploy files as they are:\n%s\nin the image:\n%s\n' "$ours" "$theirs" >&2
+  exit 1
+fi
+echo "runtime image: the deploy files, as in the repository: $(echo "$ours" | awk '{ print $2 }' | xargs)"
 took
 
-step "4. kamal-proxy's image, from the installed binary"
+step "4. kamal-proxy's image, from the installed binary, and postgres:15's stand-in"
 KAMAL_PROXY=$(bash scripts/install-kamal-proxy.sh)
 rm -rf "$W/kamal-proxy" && mkdir -p "$W/kamal-proxy"
 cp "$KAMAL_PROXY" "$W/kamal-proxy/kamal-proxy"
@@ -171,10 +181,21 @@ podman build --pull=never --build-arg "BASE=$BASE" -f scripts/kamal-proxy.Contai
   exit 1
 }
 podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$PROXY_IMAGE"
+# The accessory's image: Debian's postgresql-15 (from the base image's Debian mirror, in the build's
+# RUN step), with the rehearsal's stand-in for the official image's entrypoint.
+rm -rf "$W/postgres" && mkdir -p "$W/postgres"
+cp apps/demo/rehearsal/postgres-entrypoint.sh "$W/postgres/"
+podman build --pull=never --build-arg "BASE=$BASE" -f scripts/postgres-accessory.Containerfile -t "$POSTGRES_IMAGE" \
+  "$W/postgres" >"$W/postgres-build.log" 2>&1 || {
+  tail -20 "$W/postgres-build.log" >&2
+  exit 1
+}
+podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$POSTGRES_IMAGE"
 took
 
-step "5. the deploy rehearsal with both as containers"
-node apps/demo/rehearsal/dist/rehearse.js --image "$APP_IMAGE" --proxy-image "$PROXY_IMAGE" "$@"
+step "5. the deploy rehearsal with them as containers"
+node apps/demo/rehearsal/dist/rehearse.js --image "$APP_IMAGE" --proxy-image "$PROXY_IMAGE" \
+  --postgres-image "$POSTGRES_IMAGE" "$@"
 took
 
 printf '\n=== demo image: all steps took %ss\n' $(($(date +%s) - T_ALL))

@@ -49,6 +49,22 @@ export interface ContainerEnvironment {
   readonly secret: Readonly<Record<string, string>>;
 }
 
+/** An accessory of the deploy file, as `kamal accessory boot <name>` runs it (`Kamal::Commands::Accessory#run`). */
+export interface KamalAccessory {
+  /** Its key under `accessories`. */
+  readonly name: string;
+  /** The container's name, and so its name on the `kamal` network: `service` of the accessory, else `<service>-<name>`. */
+  readonly serviceName: string;
+  readonly image: string;
+  /** `KAMAL_HOST`, `env.clear`, and `env.secret` from the secrets. */
+  readonly env: ContainerEnvironment;
+  /** `directories` (`data:/var/lib/postgresql/data`): a directory Kamal keeps for it on the host, mounted at `container`. */
+  readonly directories: readonly { readonly host: string; readonly container: string }[];
+}
+
+/** The accessory settings the rehearsal plays; any other is refused rather than left out. */
+const ACCESSORY_KEYS = new Set(['image', 'host', 'hosts', 'service', 'env', 'directories']);
+
 export class KamalDeployment {
   /** `service` of the deploy file. */
   readonly service: string;
@@ -192,18 +208,60 @@ export class KamalDeployment {
       Object.assign(clear, layer.clear);
       for (const key of layer.secret) secretKeys.add(key);
     }
-    const secret: Record<string, string> = {};
-    for (const key of secretKeys) {
+    return { clear, secret: this.secretValues('env.secret', secretKeys, secrets) };
+  }
+
+  /**
+   * The accessory `name` (`Kamal::Configuration::Accessory`): its container name, image, the
+   * environment `docker run` gives it (`KAMAL_HOST`, `env.clear`, `env.secret` from `secrets`) and
+   * its directories.
+   */
+  accessory(name: string, secrets: Readonly<Record<string, string>>): KamalAccessory {
+    const config = mapping(this.raw['accessories'])[name];
+    if (!isMapping(config)) throw new RehearsalError(`${this.file}: there is no accessory ${name}`);
+    const unknown = Object.keys(config).filter((key) => !ACCESSORY_KEYS.has(key));
+    if (unknown.length > 0)
+      throw new RehearsalError(`${this.file}: accessories.${name}: ${unknown.join(', ')} is not rehearsed`);
+    const image = config['image'];
+    if (typeof image !== 'string') throw new RehearsalError(`${this.file}: accessories.${name}.image is not set`);
+    const env = envLayer(mapping(config['env']));
+    const host: Record<string, string> = typeof config['host'] === 'string' ? { KAMAL_HOST: config['host'] } : {};
+    const directories = (Array.isArray(config['directories']) ? config['directories'] : []).map((entry: unknown) => {
+      const [local, container] = String(entry).split(/:(.*)/s) as [string, string | undefined];
+      if (!container)
+        throw new RehearsalError(`${this.file}: accessories.${name}.directories: ${String(entry)} is not local:remote`);
+      return { host: local, container };
+    });
+    return {
+      name,
+      serviceName: typeof config['service'] === 'string' ? config['service'] : `${this.service}-${name}`,
+      image,
+      env: {
+        clear: { ...host, ...env.clear },
+        secret: this.secretValues(`accessories.${name}.env.secret`, env.secret, secrets),
+      },
+      directories,
+    };
+  }
+
+  /** The values of `env.secret` keys (`NAME`, or `NAME:SECRET` for an alias), as Kamal resolves them from `.kamal/secrets`. */
+  private secretValues(
+    where: string,
+    keys: Iterable<string>,
+    secrets: Readonly<Record<string, string>>,
+  ): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const key of keys) {
       const [name, aliasOf] = key.split(/:(.*)/s) as [string, string | undefined];
       const from = aliasOf || name;
       const value = secrets[from];
       if (value === undefined)
         throw new RehearsalError(
-          `${this.file}: env.secret lists ${key}, and the rehearsal has no secret ${from}: add it to the rehearsal's secrets (REHEARSAL_SECRETS in rehearsal/kamal.ts)`,
+          `${this.file}: ${where} lists ${key}, and the secrets have no ${from}: add it to apps/demo/.kamal/secrets (its variables: REHEARSAL_SECRETS in rehearsal/kamal.ts)`,
         );
-      secret[name] = value;
+      values[name] = value;
     }
-    return { clear, secret };
+    return values;
   }
 
   private roleConfig(): Mapping {

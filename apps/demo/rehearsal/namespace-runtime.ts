@@ -11,26 +11,37 @@
  * environment, as the `node` user's uid and gid (1000). Docker's restart policy `unless-stopped` is
  * played too: a version that exits without a stop is started again after 100 ms, doubling each time
  * (reset after 10 s up), as dockerd does.
+ *
+ * The accessory `postgres:15` is Debian's PostgreSQL 15 (the package scripts/rehearsal-tools.sh
+ * installs), in a network namespace of its own on the bridge as well, its service name in `/etc/hosts`,
+ * started by postgres-entrypoint.sh as the image's entrypoint starts it; its data directory (the
+ * volume of `directories`) is a directory of the rehearsal's, given as PGDATA, which the image reads.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CommandResult, mustRun, runCommand, sleep, waitFor } from './commands.js';
-import type { TlsCertificate } from './kamal-deployment.js';
+import type { KamalAccessory, TlsCertificate } from './kamal-deployment.js';
 import { DEMO_ROOT, REHEARSAL_SOURCES } from './paths.js';
 import { insidePrivateNamespaces } from './private-namespace.js';
 import { RehearsalError } from './rehearsal-error.js';
-import type { AppContainer, ContainerSpec, ExitStatus, Runtime, StopResult } from './runtime.js';
+import type { AppCheck, AppContainer, ContainerSpec, ExitStatus, Runtime, StopResult } from './runtime.js';
 
-/** The `kamal` bridge's network: the bridge is .1, versions from .11 on. */
+/** The `kamal` bridge's network: the bridge is .1, accessories .2 to .10, versions from .11 on. */
 const SUBNET = '10.89.0';
+const ACCESSORY_ADDRESSES = 9;
 /** The image's `node` user (uid and gid 1000 in the official node images). */
 const NODE_USER = 1000;
+/** The accessory images this runtime plays, with what. */
+const POSTGRES_15 = /^(docker\.io\/(library\/)?)?postgres:15([.-].*)?$/;
+/** Where the postgres image keeps its data (its PGDATA), and so where `directories` mount it. */
+const POSTGRES_DATA = '/var/lib/postgresql/data';
 
 export class NamespaceRuntime implements Runtime {
-  readonly description = 'the built demo in network namespaces of its own, kamal-proxy from the installed binary';
+  readonly description =
+    "the built demo in network namespaces of its own, kamal-proxy from the installed binary, Debian's PostgreSQL 15 as postgres:15";
   readonly readOnlyRoot = false;
   /** Only root can switch the app to uid 1000 (in a user namespace, uid 1000 is not mapped). */
   readonly runsAsNodeUser = mappedRoot() === false;
@@ -38,6 +49,9 @@ export class NamespaceRuntime implements Runtime {
   readonly proxyPorts = { https: 443, http: 80 };
   private readonly hostsFile: string;
   private readonly proxyHome: string;
+  private interfaces = 0;
+  private versions = 0;
+  private accessories = 0;
   private proxy: ChildProcess | undefined;
   private proxyOutput = '';
   private readonly containers: NamespaceContainer[] = [];
@@ -48,7 +62,7 @@ export class NamespaceRuntime implements Runtime {
   }));
 
   constructor(
-    dir: string,
+    private readonly dir: string,
     private readonly kamalProxyBinary: string,
     readonly certificate: TlsCertificate,
     /** The image's ENV (the Dockerfile's runtime stage), under each container's environment. */
@@ -93,34 +107,10 @@ export class NamespaceRuntime implements Runtime {
   }
 
   async run(spec: ContainerSpec): Promise<AppContainer> {
-    const index = this.containers.length;
-    const slot = this.slots[index];
-    if (!slot) throw new RehearsalError(`the rehearsal runs at most ${this.slots.length} containers`);
+    const slot = this.slots[this.versions++];
+    if (!slot) throw new RehearsalError(`the rehearsal runs at most ${this.slots.length} versions`);
     const { id, address } = slot;
-    // The network namespace outlives restarts of the app, as a container's does.
-    const holder = spawn('unshare', ['--net', '--', 'sleep', 'infinity'], { stdio: 'ignore' });
-    const holderPid = holder.pid;
-    if (holderPid === undefined) throw new RehearsalError('could not start unshare for a version');
-    await waitFor('the version’s network namespace', 5000, () =>
-      readFileSync(`/proc/${holderPid}/comm`, 'utf8').startsWith('sleep'),
-    );
-    const inside = (...args: string[]) => mustRun('nsenter', ['--target', String(holderPid), '--net', '--', ...args]);
-    await mustRun('ip', [
-      'link',
-      'add',
-      `veth${index}`,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      String(holderPid),
-    ]);
-    await mustRun('ip', ['link', 'set', `veth${index}`, 'master', 'kamal', 'up']);
-    await inside('ip', 'link', 'set', 'lo', 'up');
-    await inside('ip', 'address', 'add', `${address}/24`, 'dev', 'eth0');
-    await inside('ip', 'link', 'set', 'eth0', 'up');
+    const holder = await this.networkNamespace(address);
 
     const preloads = spec.preloads.map((file) => `--import=${pathToFileURL(join(REHEARSAL_SOURCES, file)).href}`);
     const env: Record<string, string> = {
@@ -131,10 +121,82 @@ export class NamespaceRuntime implements Runtime {
       ...spec.env.secret,
     };
     if (preloads.length > 0) env['NODE_OPTIONS'] = [env['NODE_OPTIONS'], ...preloads].filter(Boolean).join(' ');
-    const container = new NamespaceContainer(id, spec.name, address, holder, env);
+    const user = mappedRoot() === false ? ['--setuid', String(NODE_USER), '--setgid', String(NODE_USER)] : [];
+    const container = new NamespaceContainer(id, spec.name, address, holder, {
+      args: [...user, '--', process.execPath, 'dist/main.js'],
+      cwd: DEMO_ROOT,
+      env,
+    });
     this.containers.push(container);
     container.start();
     return container;
+  }
+
+  async runAccessory(accessory: KamalAccessory): Promise<AppContainer> {
+    if (!POSTGRES_15.test(accessory.image))
+      throw new RehearsalError(
+        `the accessory ${accessory.name} runs ${accessory.image}; npm run rehearse plays postgres:15 alone (with Debian's PostgreSQL 15)`,
+      );
+    if (this.accessories >= ACCESSORY_ADDRESSES)
+      throw new RehearsalError(`the rehearsal runs at most ${ACCESSORY_ADDRESSES} accessories`);
+    const address = `${SUBNET}.${2 + this.accessories++}`;
+    const holder = await this.networkNamespace(address);
+    // Docker's DNS on the kamal network answers the container's name; nothing resolves it before now.
+    appendFileSync(this.hostsFile, `${address}\t${accessory.serviceName}\n`);
+
+    // Kamal keeps an accessory's directories in <service name>/ of its home on the server. The server
+    // runs as the postgres user, who must get through the rehearsal's directory (not list it).
+    chmodSync(this.dir, 0o711);
+    const home = join(this.dir, 'accessories', accessory.serviceName);
+    let data = join(home, 'layer', 'data');
+    for (const directory of accessory.directories) {
+      if (isAbsolute(directory.host))
+        throw new RehearsalError(`the accessory ${accessory.name} mounts ${directory.host} of the host: not rehearsed`);
+      if (directory.container !== POSTGRES_DATA)
+        throw new RehearsalError(
+          `the accessory ${accessory.name} mounts ${directory.container}: only ${POSTGRES_DATA} is rehearsed`,
+        );
+      data = join(home, directory.host);
+    }
+    mkdirSync(data, { recursive: true });
+    // The server's socket goes to a directory of its own: /var/run/postgresql is this machine's cluster's.
+    const sockets = join(home, 'run');
+    mkdirSync(sockets, { recursive: true });
+    chmodSync(sockets, 0o1777);
+    const entrypoint = [
+      'sh',
+      join(REHEARSAL_SOURCES, 'postgres-entrypoint.sh'),
+      '-c',
+      `unix_socket_directories=${sockets}`,
+    ];
+    // Unprivileged, the rehearsal is root of a user namespace that maps no other user: the server
+    // (which refuses to run as root) gets a user namespace of its own, where it is uid 1000.
+    const asServerUser = mappedRoot()
+      ? ['unshare', '--user', `--map-user=${NODE_USER}`, `--map-group=${NODE_USER}`, '--']
+      : [];
+    const container = new NamespaceContainer(randomBytes(6).toString('hex'), accessory.serviceName, address, holder, {
+      args: ['--', ...asServerUser, ...entrypoint],
+      cwd: home,
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        ...accessory.env.clear,
+        ...accessory.env.secret,
+        PGDATA: data,
+      },
+    });
+    this.containers.push(container);
+    container.start();
+    return container;
+  }
+
+  checkApp(_names: readonly string[], reportDir: string): AppCheck {
+    // The names need no passing on: the app is a child of `upgate check`, and gets its whole environment.
+    return {
+      command: `${JSON.stringify(process.execPath)} dist/main.js`,
+      cwd: DEMO_ROOT,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TMPDIR: reportDir },
+      imageEnv: this.imageEnv,
+    };
   }
 
   kamalProxy(args: readonly string[]): Promise<CommandResult> {
@@ -153,6 +215,27 @@ export class NamespaceRuntime implements Runtime {
       await Promise.race([exited, sleep(5000)]);
       this.proxy.kill('SIGKILL');
     }
+  }
+
+  /**
+   * A network namespace on the bridge at `address`, held by a `sleep` process (it outlives restarts
+   * of what runs in it, as a container's does); its holder.
+   */
+  private async networkNamespace(address: string): Promise<ChildProcess> {
+    const holder = spawn('unshare', ['--net', '--', 'sleep', 'infinity'], { stdio: 'ignore' });
+    const holderPid = holder.pid;
+    if (holderPid === undefined) throw new RehearsalError('could not start unshare for a container');
+    await waitFor('the container’s network namespace', 5000, () =>
+      readFileSync(`/proc/${holderPid}/comm`, 'utf8').startsWith('sleep'),
+    );
+    const inside = (...args: string[]) => mustRun('nsenter', ['--target', String(holderPid), '--net', '--', ...args]);
+    const veth = `veth${this.interfaces++}`;
+    await mustRun('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(holderPid)]);
+    await mustRun('ip', ['link', 'set', veth, 'master', 'kamal', 'up']);
+    await inside('ip', 'link', 'set', 'lo', 'up');
+    await inside('ip', 'address', 'add', `${address}/24`, 'dev', 'eth0');
+    await inside('ip', 'link', 'set', 'eth0', 'up');
+    return holder;
   }
 
   private proxyEnv(): NodeJS.ProcessEnv {
@@ -177,17 +260,21 @@ class NamespaceContainer implements AppContainer {
     public name: string,
     readonly address: string,
     private readonly holder: ChildProcess,
-    private readonly env: Record<string, string>,
+    /** What runs in it: `nsenter --target <holder> --net <args>`, from `cwd`, with `env`. */
+    private readonly main: {
+      readonly args: readonly string[];
+      readonly cwd: string;
+      readonly env: Record<string, string>;
+    },
   ) {}
 
   start(): void {
     const began = performance.now();
-    const user = mappedRoot() === false ? ['--setuid', String(NODE_USER), '--setgid', String(NODE_USER)] : [];
-    const child = spawn(
-      'nsenter',
-      ['--target', String(this.holder.pid), '--net', ...user, '--', process.execPath, 'dist/main.js'],
-      { cwd: DEMO_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn('nsenter', ['--target', String(this.holder.pid), '--net', ...this.main.args], {
+      cwd: this.main.cwd,
+      env: this.main.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.running = true;
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));

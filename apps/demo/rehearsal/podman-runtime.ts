@@ -6,16 +6,18 @@
  *
  * Beyond Kamal's options: the versions run with a read-only root file system (`--read-only`, without
  * podman's extra tmpfs mounts, so as strict as Docker's), and kamal-proxy publishes its ports on
- * loopback only, on free ports.
+ * loopback only, on free ports. The accessory `db` (postgres:15, which no registry here serves) runs
+ * from a stand-in made locally: Debian's postgresql-15 on the base image, with postgres-entrypoint.sh
+ * as the official image's entrypoint (scripts/postgres-accessory.Containerfile).
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { type CommandResult, mustRun, runCommand, waitFor } from './commands.js';
-import type { TlsCertificate } from './kamal-deployment.js';
+import type { KamalAccessory, TlsCertificate } from './kamal-deployment.js';
 import { REHEARSAL_SOURCES } from './paths.js';
 import { RehearsalError } from './rehearsal-error.js';
-import type { AppContainer, ContainerSpec, ExitStatus, Runtime, StopResult } from './runtime.js';
+import type { AppCheck, AppContainer, ContainerSpec, ExitStatus, Runtime, StopResult } from './runtime.js';
 
 /** Put on everything the rehearsal creates, so that it removes only its own leftovers. */
 const LABEL = 'upgate-rehearsal=1';
@@ -33,7 +35,12 @@ export interface PodmanImages {
   readonly app: string;
   /** kamal-proxy's image, made from the installed binary. */
   readonly proxy: string;
+  /** The stand-in for the accessory image postgres:15. */
+  readonly postgres: string;
 }
+
+/** The accessory images the stand-in plays. */
+const POSTGRES_15 = /^(docker\.io\/(library\/)?)?postgres:15([.-].*)?$/;
 
 export class PodmanRuntime implements Runtime {
   readonly description: string;
@@ -52,7 +59,7 @@ export class PodmanRuntime implements Runtime {
     /** The certificate and key files on this machine, mounted where Kamal mounts a custom certificate. */
     private readonly hostCertificate: TlsCertificate,
   ) {
-    this.description = `podman containers: ${images.app}, and ${images.proxy} as kamal-proxy`;
+    this.description = `podman containers: ${images.app}, ${images.proxy} as kamal-proxy, ${images.postgres} as postgres:15`;
     const tls = `${APPS_CONFIG}/${serviceDirectory}/tls/${role}`;
     this.certificate = { certificatePath: `${tls}/cert.pem`, privateKeyPath: `${tls}/key.pem` };
   }
@@ -108,13 +115,7 @@ export class PodmanRuntime implements Runtime {
 
   async run(spec: ContainerSpec): Promise<AppContainer> {
     const secrets = join(this.dir, `${spec.name}.env`);
-    writeFileSync(
-      secrets,
-      Object.entries(spec.env.secret)
-        .map(([key, value]) => `${key}=${value}\n`)
-        .join(''),
-      { mode: 0o600 },
-    );
+    writeFileSync(secrets, envFile(spec.env.secret), { mode: 0o600 });
     const preloads = spec.preloads.flatMap((file) => [
       '--volume',
       `${join(REHEARSAL_SOURCES, file)}:${IMAGE_REHEARSAL_DIR}/${basename(file)}:ro`,
@@ -146,18 +147,91 @@ export class PodmanRuntime implements Runtime {
       ...(nodeOptions.length > 0 ? ['--env', `NODE_OPTIONS=${nodeOptions.join(' ')}`] : []),
       this.images.app,
     ]);
-    // Kamal::Commands::App#container_id_for: the short id, as passed to kamal-proxy.
-    const id = await mustRun('podman', ['container', 'ls', '--all', '--filter', `name=^${spec.name}$`, '--quiet']);
-    if (!/^[0-9a-f]{12}$/.test(id)) throw new RehearsalError(`podman gave no 12-hex id for ${spec.name}: ${id}`);
+    const container = await this.container(spec.name);
+    this.containers.push(container);
+    return container;
+  }
+
+  /** The container of that name: its short id (Kamal::Commands::App#container_id_for) and address. */
+  private async container(name: string): Promise<PodmanContainer> {
+    const id = await mustRun('podman', ['container', 'ls', '--all', '--filter', `name=^${name}$`, '--quiet']);
+    if (!/^[0-9a-f]{12}$/.test(id)) throw new RehearsalError(`podman gave no 12-hex id for ${name}: ${id}`);
     const address = await mustRun('podman', [
       'inspect',
       '--format',
       `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`,
       id,
     ]);
-    const container = new PodmanContainer(id, spec.name, address);
+    return new PodmanContainer(id, name, address);
+  }
+
+  async runAccessory(accessory: KamalAccessory): Promise<AppContainer> {
+    if (!POSTGRES_15.test(accessory.image))
+      throw new RehearsalError(
+        `the accessory ${accessory.name} runs ${accessory.image}; the rehearsal has a stand-in for postgres:15 alone`,
+      );
+    // Kamal::Commands::Accessory#run; its directories live in <service name>/ of Kamal's home on the server.
+    const home = join(this.dir, 'accessories', accessory.serviceName);
+    const volumes = accessory.directories.flatMap((directory) => {
+      if (isAbsolute(directory.host))
+        throw new RehearsalError(`the accessory ${accessory.name} mounts ${directory.host} of the host: not rehearsed`);
+      const host = join(home, directory.host);
+      mkdirSync(host, { recursive: true });
+      return ['--volume', `${host}:${directory.container}`];
+    });
+    const secrets = join(this.dir, `${accessory.serviceName}.env`);
+    writeFileSync(secrets, envFile(accessory.env.secret), { mode: 0o600 });
+    await mustRun('podman', [
+      'run',
+      '--name',
+      accessory.serviceName,
+      '--detach',
+      '--restart',
+      'unless-stopped',
+      '--network',
+      NETWORK,
+      ...Object.entries(accessory.env.clear).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+      '--env-file',
+      secrets,
+      ...volumes,
+      '--label',
+      LABEL,
+      '--label',
+      `service=${accessory.serviceName}`,
+      this.images.postgres,
+    ]);
+    const container = await this.container(accessory.serviceName);
     this.containers.push(container);
     return container;
+  }
+
+  checkApp(names: readonly string[], reportDir: string): AppCheck {
+    // The image, as a version runs it, with the variables `upgate check` gives it; the report file is
+    // written to a directory of this machine's, mounted at the same path and made the node user's (:U).
+    const env = [...names].sort().flatMap((name) => ['--env', name]);
+    const command = [
+      'podman',
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--read-only',
+      '--read-only-tmpfs=false',
+      '--volume',
+      `${reportDir}:${reportDir}:U`,
+      ...env,
+      this.images.app,
+    ];
+    return {
+      command: command.join(' '),
+      cwd: this.dir,
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        TMPDIR: reportDir,
+        ...(process.env['CONTAINERS_CONF'] ? { CONTAINERS_CONF: process.env['CONTAINERS_CONF'] } : {}),
+      },
+      imageEnv: {},
+    };
   }
 
   kamalProxy(args: readonly string[]): Promise<CommandResult> {
@@ -245,6 +319,13 @@ class PodmanContainer implements AppContainer {
   private inspect(format: string): Promise<string> {
     return mustRun('podman', ['inspect', '--format', format, this.id]);
   }
+}
+
+/** `--env-file` contents: `NAME=value` lines (Kamal writes the secrets so). */
+function envFile(values: Readonly<Record<string, string>>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key}=${value}\n`)
+    .join('');
 }
 
 /** A container's exit code as a process's status: 128 + n is signal n (137: SIGKILL, 143: SIGTERM). */

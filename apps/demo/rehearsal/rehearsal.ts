@@ -2,10 +2,11 @@
  * A rehearsal in progress: the runtime, Kamal's moves, the deploy files, the checks made and the
  * summary table, and the probes the scenarios share (requests through kamal-proxy, `upgate check`).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type ClientRequest, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { UPGATE_CHECK_VARIABLE } from '@upgate/config';
 import { parseDocument, type Document } from 'yaml';
 import { runCommand } from './commands.js';
 import { Kamal } from './kamal.js';
@@ -48,9 +49,28 @@ export interface HttpAnswer {
 
 export interface UpgateCheck {
   readonly code: number | null;
-  /** `ok`, or the errors' rules: `1 error [probe-path]`. */
+  /** `ok`, or the errors' rules: `1 error [probe-path]`; then the warnings': `1 warning [probe-checks]`. */
   readonly verdict: string;
-  readonly output: string;
+  /** The rules of its errors and warnings. */
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+  /** Its errors and warnings, three lines each: where and the rule, the message, the fix. */
+  readonly said: readonly string[];
+  /** The deadline of the app's probes, as the app reported it. */
+  readonly probeTimeoutMs: number | undefined;
+}
+
+/** What `upgate check --json` writes, as far as the rehearsal reads it. */
+interface CheckReport {
+  readonly findings: readonly {
+    readonly rule: string;
+    readonly severity: 'error' | 'warning' | 'info';
+    readonly key?: string;
+    readonly location?: { readonly file: string; readonly line: number };
+    readonly message: string;
+    readonly fix: string;
+  }[];
+  readonly appReport?: { readonly probeTimeoutMs?: { readonly value: number } };
 }
 
 export class Rehearsal {
@@ -60,6 +80,8 @@ export class Rehearsal {
   readonly warnings: Check[] = [];
   readonly rows: Row[] = [];
   readonly kamal: Kamal;
+  /** The accessory `db` (PostgreSQL), once booted. */
+  db: AppContainer | undefined;
 
   constructor(
     readonly runtime: Runtime,
@@ -158,7 +180,7 @@ export class Rehearsal {
   }
 
   /** A request straight to a container, as kamal-proxy's health check sends it. */
-  direct(container: AppContainer, path: string): Promise<HttpAnswer> {
+  direct(container: AppContainer, path: string, timeoutMs = 2000): Promise<HttpAnswer> {
     const port = this.deployment.appPort;
     return answer(
       httpRequest({
@@ -167,7 +189,7 @@ export class Rehearsal {
         path,
         headers: { host: `${container.id}:${port}`, 'user-agent': 'upgate-rehearsal' },
         agent: false,
-        timeout: 2000,
+        timeout: timeoutMs,
       }),
     );
   }
@@ -187,31 +209,69 @@ export class Rehearsal {
   }
 
   /**
-   * `upgate check -c <file>` before a deploy, with the probe paths the image's app answers (its
-   * start-up line `probe paths: ...`): the app reads its own copy of the deploy file, so a path Kamal
-   * is given in another file is not answered.
+   * `upgate check -c <file> --app <the version's start command>` before a deploy of `deploy` with
+   * `secrets`: the app itself, started in check mode as the runtime starts a version (the image, or
+   * the built demo with the image's ENV), in the environment Kamal gives the container (the deploy
+   * file's env, which upgate reads itself, and env.secret). It reads the deploy file it was built
+   * with, so a path Kamal is given in another file is not answered, and the check says so.
    */
-  async upgateCheck(deploy: KamalDeployment, probePaths: readonly string[]): Promise<UpgateCheck> {
-    const bin = join(REPO_ROOT, 'packages', 'config', 'bin', 'upgate.js');
-    const args = [bin, 'check', '-c', deploy.file, '--probe-paths', probePaths.join(',')];
-    const result = await runCommand(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '' } });
-    const rules = [...result.stdout.matchAll(/: error: .*\[([a-z-]+)\]/g)].map((match) => match[1]);
-    const verdict =
-      result.code === 0 ? 'ok' : `${rules.length} error${rules.length === 1 ? '' : 's'} [${rules.join(', ')}]`;
-    return { code: result.code, verdict, output: result.stdout + result.stderr };
-  }
-
-  /** The probe paths the running version says it answers, from its start-up lines. */
-  async probePathsOf(container: AppContainer): Promise<string[]> {
-    const line = (await container.logs()).split('\n').find((text) => text.includes('probe paths: '));
-    const paths = [...(line?.split('probe paths: ')[1] ?? '').matchAll(/(?:^|\), )(\/\S*)/g)].map(
-      (match) => match[1] as string,
+  async upgateCheck(
+    deploy: KamalDeployment,
+    secrets: Readonly<Record<string, string>> = this.kamal.secrets,
+  ): Promise<UpgateCheck> {
+    const environment = deploy.containerEnvironment('check', secrets);
+    const dir = mkdtempSync(join(this.dir, 'upgate-check-'));
+    // What `docker run -e` gives beyond the deploy file's env.clear (which upgate reads itself).
+    const given = Object.keys(environment.clear).filter((name) => !name.startsWith('KAMAL_'));
+    const check = this.runtime.checkApp(
+      [...given, ...Object.keys(environment.secret), UPGATE_CHECK_VARIABLE, 'NODE_ENV'],
+      dir,
     );
-    if (paths.length === 0)
+    const envFile = join(dir, 'container.env');
+    const values = { ...check.imageEnv, ...environment.secret };
+    writeFileSync(
+      envFile,
+      Object.entries(values)
+        .map(([name, value]) => `${name}=${value}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
+    const bin = join(REPO_ROOT, 'packages', 'config', 'bin', 'upgate.js');
+    const args = [bin, 'check', '--json', '-c', deploy.file, '--env-file', envFile, '--app', check.command];
+    const result = await runCommand(process.execPath, args, { cwd: check.cwd, env: check.env });
+    rmSync(dir, { recursive: true, force: true });
+    let report: CheckReport;
+    try {
+      report = JSON.parse(result.stdout) as CheckReport;
+    } catch {
       throw new RehearsalError(
-        `${container.name} printed no "probe paths:" start-up line; its output:\n${await container.logs()}`,
+        `upgate check wrote no report (${describeExit(result)}):\n${result.stdout}${result.stderr}`,
       );
-    return paths;
+    }
+    const rules = (severity: string): string[] =>
+      report.findings.filter((finding) => finding.severity === severity).map((finding) => finding.rule);
+    const counted = (severity: string, found: readonly string[]): string =>
+      `${found.length} ${severity}${found.length === 1 ? '' : 's'} [${found.join(', ')}]`;
+    const [errors, warnings] = [rules('error'), rules('warning')];
+    const verdict = [
+      result.code === 0 ? 'ok' : counted('error', errors),
+      ...(warnings.length > 0 ? [counted('warning', warnings)] : []),
+    ].join(', ');
+    const said = report.findings
+      .filter((finding) => finding.severity !== 'info')
+      .flatMap((finding) => [
+        `${finding.location ? `${finding.location.file}:${finding.location.line}: ` : ''}${finding.severity}: ${finding.key ? `${finding.key} ` : ''}[${finding.rule}]`,
+        `  ${finding.message}`,
+        `  fix: ${finding.fix}`,
+      ]);
+    return {
+      code: result.code,
+      verdict,
+      errors,
+      warnings,
+      said,
+      probeTimeoutMs: report.appReport?.probeTimeoutMs?.value,
+    };
   }
 
   async close(): Promise<void> {
@@ -251,7 +311,7 @@ export class Rehearsal {
   }
 }
 
-export function describeExit(exit: ExitStatus | undefined): string {
+export function describeExit(exit: Pick<ExitStatus, 'code' | 'signal'> | undefined): string {
   if (!exit) return 'still running';
   return exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
 }

@@ -6,7 +6,7 @@
  *
  *   node apps/demo/rehearsal/dist/rehearse.js                     (npm run rehearse: the built demo)
  *   node apps/demo/rehearsal/dist/rehearse.js --image <app image> --proxy-image <kamal-proxy image>
- *                                                                 (npm run rehearse:image: podman)
+ *     --postgres-image <stand-in for postgres:15>                 (npm run rehearse:image: podman)
  *   ... --only rollback,sigkillMidLoad                            (the first deploy, then those scenarios)
  */
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mustRun } from './commands.js';
+import { mustRun, waitFor } from './commands.js';
 import { readKamalDeployment } from './kamal-deployment.js';
 import { NamespaceRuntime } from './namespace-runtime.js';
 import { DEPLOY_YML, DOCKERFILE, REPO_ROOT } from './paths.js';
@@ -27,7 +27,12 @@ import { SCENARIOS } from './scenarios.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { image: { type: 'string' }, 'proxy-image': { type: 'string' }, only: { type: 'string' } },
+    options: {
+      image: { type: 'string' },
+      'proxy-image': { type: 'string' },
+      'postgres-image': { type: 'string' },
+      only: { type: 'string' },
+    },
     strict: true,
   });
   const image = values.image;
@@ -38,9 +43,10 @@ async function main(): Promise<number> {
   const certificate = await selfSignedCertificate(dir, deployment.hosts);
   let runtime: Runtime;
   if (image !== undefined) {
-    const proxy = values['proxy-image'];
-    if (!proxy) throw new RehearsalError('--image needs --proxy-image (scripts/demo-image.sh passes both)');
-    runtime = new PodmanRuntime(dir, { app: image, proxy }, deployment.service, deployment.role, certificate);
+    const [proxy, postgres] = [values['proxy-image'], values['postgres-image']];
+    if (!proxy || !postgres)
+      throw new RehearsalError('--image needs --proxy-image and --postgres-image (scripts/demo-image.sh passes them)');
+    runtime = new PodmanRuntime(dir, { app: image, proxy, postgres }, deployment.service, deployment.role, certificate);
   } else {
     runtime = new NamespaceRuntime(dir, installTools(), certificate, dockerfileEnv(DOCKERFILE));
   }
@@ -65,6 +71,15 @@ async function main(): Promise<number> {
     r.log(
       `kamal-proxy runs; TLS on 127.0.0.1:${runtime.proxyPorts.https}, HTTP on 127.0.0.1:${runtime.proxyPorts.http}`,
     );
+    // `kamal setup` boots the accessories before the first deploy.
+    const db = await r.kamal.bootAccessory(deployment, 'db');
+    r.db = db;
+    await waitFor(`the accessory ${db.name} to accept connections`, 60_000, async () => {
+      const logs = await db.logs();
+      if ((await db.exited()) !== undefined) throw new RehearsalError(`the accessory ${db.name} exited:\n${logs}`);
+      return logs.includes('database system is ready to accept connections');
+    });
+    r.log(`accessory ${db.name} (${deployment.accessory('db', r.kamal.secrets).image}) runs at ${db.address}`);
     // --only deployUnderLoad,rollback: those after the first deploy (while working on the rehearsal).
     const only = values.only?.split(',');
     for (const scenario of SCENARIOS)

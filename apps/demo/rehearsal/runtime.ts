@@ -7,10 +7,12 @@
  *   bridge, inside a private network, mount and PID namespace of the rehearsal;
  * - `PodmanRuntime` (`npm run rehearse:image`): the demo's image and kamal-proxy as podman containers.
  *
+ * Both run the deploy file's accessory `db` (postgres:15) on the network, under its service name.
+ *
  * The scenarios are written once, against this interface, as Kamal's commands.
  */
 import type { CommandResult } from './commands.js';
-import type { ContainerEnvironment } from './kamal-deployment.js';
+import type { ContainerEnvironment, KamalAccessory } from './kamal-deployment.js';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -33,7 +35,7 @@ export interface ContainerSpec {
   readonly env: ContainerEnvironment;
   /**
    * Files of apps/demo/rehearsal preloaded into node (`--import`): the rehearsal's own instruments
-   * (the health-check log, injected faults). The app's code is never changed.
+   * (the health-check log). The app's code is never changed.
    */
   readonly preloads: readonly string[];
 }
@@ -65,6 +67,18 @@ export interface AppContainer {
   remove(): Promise<void>;
 }
 
+/** How `upgate check --app` starts the app as this runtime starts a version (see `Runtime.checkApp`). */
+export interface AppCheck {
+  /** The start command, for the shell. */
+  readonly command: string;
+  /** Where `upgate check` runs it from. */
+  readonly cwd: string;
+  /** The environment of `upgate check` itself (the app gets it under the container's). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The image's own environment, for `--env-file` (empty where the image applies it itself). */
+  readonly imageEnv: Readonly<Record<string, string>>;
+}
+
 export interface Runtime {
   /** For the output: what runs the containers. */
   readonly description: string;
@@ -78,6 +92,17 @@ export interface Runtime {
   start(): Promise<void>;
   /** `docker run --detach --restart unless-stopped --network kamal ...`; returns once it runs. */
   run(spec: ContainerSpec): Promise<AppContainer>;
+  /**
+   * `docker run --detach --restart unless-stopped --network kamal --name <service name> ...` of an
+   * accessory (`kamal accessory boot`); returns once it runs. Other containers reach it by its name.
+   */
+  runAccessory(accessory: KamalAccessory): Promise<AppContainer>;
+  /**
+   * The app's start command as a version runs it, for `upgate check --app`, which adds the deploy
+   * file's env, the `--env-file` and `UPGATE_CHECK` (a file under `reportDir`) to its environment.
+   * `names` are the variables the app must get from that environment.
+   */
+  checkApp(names: readonly string[], reportDir: string): AppCheck;
   /** `docker exec kamal-proxy kamal-proxy <args>`. */
   kamalProxy(args: readonly string[]): Promise<CommandResult>;
   /** kamal-proxy's log so far (`docker logs kamal-proxy`). */

@@ -231,9 +231,9 @@ const CASES: readonly BadSettings[] = [
     ],
   },
   {
-    name: 'DEPLOY_DESTINATION without its overlay file',
+    name: 'KAMAL_DESTINATION without its overlay file',
     deploy: (text) => text,
-    env: { DEPLOY_DESTINATION: 'staging' },
+    env: { KAMAL_DESTINATION: 'staging' },
     problems: (file) => [
       `${file.path.replace(/\.yml$/, '.staging.yml')}: is not there, and destination "staging" needs it (Kamal merges it over ${file.path}); create it or give the right destination`,
     ],

@@ -86,7 +86,7 @@ describe('production', () => {
     expect(publicScheme(resolution)).toBe('https');
   });
 
-  it('merges the destination overlay (DEPLOY_DESTINATION), as kamal -d does', async () => {
+  it('merges the destination overlay of KAMAL_DESTINATION, which Kamal sets in the container for kamal deploy -d', async () => {
     const file = deployCopy();
     writeFileSync(
       join(dirname(file), 'deploy.staging.yml'),
@@ -95,7 +95,7 @@ describe('production', () => {
     const { resolution, admin } = await startWith({
       NODE_ENV: 'production',
       DEPLOY_FILE: file,
-      DEPLOY_DESTINATION: 'staging',
+      KAMAL_DESTINATION: 'staging',
     });
     expect(resolution.settings?.allowedHosts).toEqual(['staging.example.com', 'admin.staging.example.com']);
     expect(admin).toEqual(['admin.staging.example.com']);

@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { REHEARSAL_SECRETS, secretsExporting } from '../rehearsal/kamal.js';
 import { readKamalDeployment } from '../rehearsal/kamal-deployment.js';
+import { readKamalSecrets } from '../rehearsal/kamal-secrets.js';
 import { DEPLOY_YML } from './support/demo-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'upgate-kamal-deployment-'));
@@ -146,8 +148,81 @@ describe('the container\'s environment (test/commands/app_test.rb, "run")', () =
   it('names a secret the rehearsal lacks, and where to add it', () => {
     const deployment = readKamalDeployment(deployFile(APP_TEST));
     expect(() => deployment.containerEnvironment('1', {})).toThrow(
-      "env.secret lists RAILS_MASTER_KEY, and the rehearsal has no secret RAILS_MASTER_KEY: add it to the rehearsal's secrets",
+      'env.secret lists RAILS_MASTER_KEY, and the secrets have no RAILS_MASTER_KEY: add it to apps/demo/.kamal/secrets (its variables: REHEARSAL_SECRETS in rehearsal/kamal.ts)',
     );
+  });
+});
+
+describe('an accessory, as kamal accessory boot runs it (test/commands/accessory_test.rb, "run")', () => {
+  /** The accessories of Kamal's test, less what the rehearsal does not play (port, options, labels, volumes, registry, proxy). */
+  const ACCESSORY_TEST = {
+    service: 'app',
+    image: 'dhh/app',
+    registry: { server: 'private.registry', username: 'dhh', password: 'secret' },
+    servers: ['1.1.1.1'],
+    builder: { arch: 'amd64' },
+    accessories: {
+      mysql: {
+        image: 'private.registry/mysql:8.0',
+        host: '1.1.1.5',
+        env: { clear: { MYSQL_ROOT_HOST: '%' }, secret: ['MYSQL_ROOT_PASSWORD'] },
+      },
+      busybox: { service: 'custom-busybox', image: 'busybox:latest', host: '1.1.1.7' },
+    },
+  };
+
+  it('is named <service>-<name> unless it names its service, with KAMAL_HOST, env.clear and env.secret from the secrets', () => {
+    // docker run --name app-mysql ... --env KAMAL_HOST="1.1.1.5" (boot on its host) --env MYSQL_ROOT_HOST="%"
+    // --env-file .kamal/apps/app/env/accessories/mysql.env ... private.registry/mysql:8.0
+    const deployment = readKamalDeployment(deployFile(ACCESSORY_TEST));
+    expect(deployment.accessory('mysql', { MYSQL_ROOT_PASSWORD: 'secret123' })).toEqual({
+      name: 'mysql',
+      serviceName: 'app-mysql',
+      image: 'private.registry/mysql:8.0',
+      env: { clear: { KAMAL_HOST: '1.1.1.5', MYSQL_ROOT_HOST: '%' }, secret: { MYSQL_ROOT_PASSWORD: 'secret123' } },
+      directories: [],
+    });
+    expect(deployment.accessory('busybox', {}).serviceName).toBe('custom-busybox');
+  });
+
+  it('refuses what the rehearsal does not play, rather than leave it out', () => {
+    const deployment = readKamalDeployment(
+      deployFile({ ...ACCESSORY_TEST, accessories: { redis: { image: 'redis:latest', port: '6379:6379' } } }),
+    );
+    expect(() => deployment.accessory('redis', {})).toThrow('accessories.redis: port is not rehearsed');
+    expect(() => deployment.accessory('mysql', {})).toThrow('there is no accessory mysql');
+  });
+
+  it("is the demo's PostgreSQL under the name its DATABASE_URL (composed in .kamal/secrets) reaches it by", () => {
+    const secrets = secretsExporting(REHEARSAL_SECRETS);
+    const db = readKamalDeployment(DEPLOY_YML).accessory('db', secrets);
+    expect(db).toMatchObject({
+      serviceName: 'upgate-demo-db',
+      image: 'postgres:15',
+      env: {
+        clear: { POSTGRES_USER: 'upgate', POSTGRES_DB: 'upgate_demo' },
+        secret: { POSTGRES_PASSWORD: REHEARSAL_SECRETS['POSTGRES_PASSWORD'] },
+      },
+      directories: [{ host: 'data', container: '/var/lib/postgresql/data' }],
+    });
+    const url = new URL(secrets['DATABASE_URL'] ?? '');
+    expect([url.hostname, url.username, decodeURIComponent(url.password), url.pathname]).toEqual([
+      db.serviceName,
+      db.env.clear['POSTGRES_USER'],
+      db.env.secret['POSTGRES_PASSWORD'],
+      `/${db.env.clear['POSTGRES_DB']}`,
+    ]);
+  });
+});
+
+describe('the secrets, as Kamal reads .kamal/secrets (dotenv, $NAME from the shell)', () => {
+  it('substitutes what the shell exports, and refuses a variable it does not, or a command', () => {
+    const file = join(dir, 'secrets');
+    writeFileSync(file, '# comment\nA=$ONE\nB=x-${TWO}-$A\n');
+    expect(readKamalSecrets(file, { ONE: '1', TWO: '2' })).toEqual({ A: '1', B: 'x-2-1' });
+    expect(() => readKamalSecrets(file, { ONE: '1' })).toThrow('B reads $TWO, which the rehearsal does not export');
+    writeFileSync(file, 'A=$(kamal secrets fetch --adapter 1password A)\n');
+    expect(() => readKamalSecrets(file, {})).toThrow('runs a command ($(...)) for a secret');
   });
 });
 

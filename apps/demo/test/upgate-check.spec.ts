@@ -279,6 +279,29 @@ describe('upgate check --app: the demo itself, run in check mode', () => {
     expect(fixed.status).toBe(0);
   });
 
+  it('checks a destination deploy as Kamal runs it: -d gives the app KAMAL_DESTINATION, and the demo reads that overlay', async () => {
+    const base = deployCopy();
+    const project = dirname(dirname(base));
+    writeFileSync(
+      join(project, 'config', 'deploy.staging.yml'),
+      'proxy:\n  hosts:\n    - staging.example.com\n    - admin.staging.example.com\n',
+    );
+    const env = { ...BUILD_DATABASE, DEPLOY_FILE: base };
+    const staging = await upgate(['check', '-d', 'staging', '--app', `node ${DEMO_MAIN}`], project, env);
+    expect(staging.stdout).toContain(
+      '  allowed hosts  staging.example.com, admin.staging.example.com  (config/deploy.staging.yml:2: proxy.hosts)\n',
+    );
+    expect(staging.stdout).toContain('  deploy file    config/deploy.yml (destination staging)\n');
+    expect(staging.stdout).toMatch(/\n\nno mismatches\n$/);
+    expect(staging.status).toBe(0);
+    // Kamal without -d sets no KAMAL_DESTINATION: the app reads the file alone.
+    const plain = await upgate(['check', '--app', `node ${DEMO_MAIN}`], project, env);
+    expect(plain.stdout).toContain(
+      '  allowed hosts  demo.example.com, admin.demo.example.com  (config/deploy.yml:17: proxy.hosts)\n',
+    );
+    expect(plain.stdout).toMatch(/\n\nno mismatches\n$/);
+  });
+
   it('fails an app port other than proxy.app_port (the image built for another APP_PORT), naming where the port comes from', async () => {
     const run = await upgate(['check', '--port', '8080', '--app', 'node dist/main.js'], DEMO_ROOT, BUILD_DATABASE);
     expect(run.status).toBe(1);

@@ -133,6 +133,38 @@ describe('upgate check --app', () => {
     expect(result.status).toBe(0);
   });
 
+  it('gives the app KAMAL_DESTINATION for -d, as kamal deploy -d gives the container, and none without', async () => {
+    const staging = 'proxy:\n  hosts:\n    - staging.shop.example.com\n';
+    const report = (destination?: string) => ({
+      ...REPORT,
+      settings: { ...REPORT.settings, allowedHosts: ['.shop.example.com'], probePaths: ['/up'] },
+      probeChecks: { '/up': 0 },
+      deployFile: { file: 'config/deploy.yml', path: 'PATH', ...(destination ? { destination } : {}) },
+    });
+    // The app reads the destination Kamal gives it, and reports the deploy file it read.
+    const script = [
+      "import { writeFileSync } from 'node:fs';",
+      "import { join } from 'node:path';",
+      `const reports = ${JSON.stringify({ staging: report('staging'), none: report() })};`,
+      "const report = reports[process.env.KAMAL_DESTINATION ?? 'none'];",
+      "report.deployFile.path = join(process.cwd(), 'config/deploy.yml');",
+      'writeFileSync(process.env.UPGATE_CHECK, JSON.stringify(report));',
+    ].join('\n');
+    const cwd = project({ 'config/deploy.yml': DEPLOY, 'config/deploy.staging.yml': staging, 'app.mjs': script });
+    const env = { ALLOWED_HOSTS: '.shop.example.com' };
+
+    const withDestination = await run(['check', '-d', 'staging', '--app', 'node app.mjs'], cwd, env);
+    expect(withDestination.stdout).toMatch(/\n\nno mismatches\n$/);
+    expect(withDestination.status).toBe(0);
+    const without = await run(['check', '--app', 'node app.mjs'], cwd, env);
+    expect(without.stdout).toMatch(/\n\nno mismatches\n$/);
+    // The app left without the destination reads the file without it: the check says so.
+    const mismatch = await run(['check', '-d', 'staging', '--app', 'env -u KAMAL_DESTINATION node app.mjs'], cwd, env);
+    expect(mismatch.stdout).toContain(
+      'the app reads config/deploy.yml, not the deploy file checked here (destination staging)',
+    );
+  });
+
   it('warns when the app reads another deploy file than the one checked, and when the health check runs dependency checks', async () => {
     const cwd = project({ 'config/deploy.yml': DEPLOY.replace('path: /up', 'path: /ready') });
     writeFileSync(

@@ -114,6 +114,43 @@ describe('checkDeployment: the health-check path', () => {
     );
   });
 
+  it('says that a query in the path never reaches the app, and gives the fix that passes: the path alone', () => {
+    const withQuery = deployOf(variant('path: /up', 'path: "/up?full=1"'));
+    const [finding, ...more] = checkDeployment(withQuery, {
+      ...APP,
+      changeAt: { probePaths: 'the probePaths option' },
+    });
+    expect(more).toEqual([]);
+    expect(finding).toEqual({
+      rule: 'probe-path',
+      severity: 'error',
+      key: 'proxy.healthcheck.path',
+      location: { file: 'config/deploy.yml', line: 13 },
+      message:
+        "kamal-proxy checks proxy.healthcheck.path '/up?full=1' and requests it as '/up%3Ffull=1' (Go's url.JoinPath cleans and escapes the path), " +
+        "which is not a probe path of the app ('/up'), so upgate applies the host check to it, and kamal-proxy's Host '<container-id>:3000' is not allowed: 400, and the deploy times out. " +
+        "No query reaches the app: Go escapes the '?' into the path.",
+      fix: "write proxy.healthcheck.path without the query: '/up', a probe path of the app",
+    });
+    // The fix, applied, passes; the path before '?' would not have been the probe kamal-proxy requests.
+    expect(checkDeployment(deployOf(variant('path: /up', 'path: "/up"')), APP)).toEqual([]);
+
+    const elsewhere = checkDeployment(deployOf(variant('path: /up', 'path: "/health#x"')), {
+      ...APP,
+      probePaths: ['/up', '/ready'],
+      changeAt: { probePaths: 'the probePaths option' },
+    });
+    expect(elsewhere.map((f) => f.fix)).toEqual([
+      "write proxy.healthcheck.path without the fragment: '/health', and make it a probe path of the app (the probePaths option); or one of the app's probe paths ('/up', '/ready')",
+    ]);
+    expect(elsewhere[0]?.message).toMatch(
+      /requests it as '\/health%23x' .* No fragment reaches the app: Go escapes the '#' into the path\.$/,
+    );
+    expect(
+      checkDeployment(deployOf(variant('path: /up', 'path: "/health"')), { ...APP, probePaths: ['/up', '/health'] }),
+    ).toEqual([]);
+  });
+
   it("reports a redirect of the app's own code only where the probe reaches that code (the allowlist lets the container's Host in)", () => {
     const deploy = deployOf(variant('path: /up', 'path: /status/'));
     const strict = checkDeployment(deploy, { ...APP, redirects: { https: true, trailingSlash: 'strip' } });

@@ -255,6 +255,30 @@ describe('the deploy file as a source', () => {
   });
 });
 
+describe('proxy.healthcheck.path with a query', () => {
+  it('is refused with what kamal-proxy really requests, and the path alone; that path then passes', () => {
+    const withQuery = DEPLOY_YML.replace('path: /up', 'path: "/up?full=1"');
+    expect(withQuery).not.toBe(DEPLOY_YML);
+    const { settings, problemLines } = resolveWith(withQuery, { env: { NODE_ENV: 'production' } });
+    expect(settings).toBeUndefined();
+    expect(problemLines).toEqual([
+      'config/deploy.yml:17: proxy.healthcheck.path: "/up?full=1" has a query ("?"), which kamal-proxy does not send as one: it escapes it into the path and requests "/up%3Ffull=1"; write the path alone: "/up"',
+    ]);
+    const fixed = resolveWith(DEPLOY_YML.replace('path: /up', 'path: "/up"'), { env: { NODE_ENV: 'production' } });
+    expect(fixed.problemLines).toEqual([]);
+    expect(fixed.settings?.probePaths).toEqual(['/up']);
+  });
+
+  it('keeps the plain message for a path that is wrong in other ways too', () => {
+    const { problemLines } = resolveWith(DEPLOY_YML.replace('path: /up', 'path: "up?full=1"'), {
+      env: { NODE_ENV: 'production' },
+    });
+    expect(problemLines).toEqual([
+      'config/deploy.yml:17: proxy.healthcheck.path: "up?full=1" has a query ("?"); write the path alone: "up"',
+    ]);
+  });
+});
+
 describe('coversProxyHost: does the allowlist let through every request kamal-proxy routes for a proxy host', () => {
   it.each([
     [['app.example.com'], 'app.example.com', true],

@@ -54,6 +54,8 @@ export interface AppCase extends ProbeOptions {
   releaseMs?: number;
   /** More providers of the app's root module. */
   providers?: Provider[];
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 const RELEASE_MS = Symbol('release-ms');
@@ -82,16 +84,16 @@ export interface RunningApp {
 export async function createApp(adapter: AdapterName, options: AppCase = {}): Promise<INestApplication> {
   @Module({})
   class AppModule {}
-  const { releaseMs = 0, providers = [], ...healthOptions } = options;
+  const { releaseMs = 0, providers = [], tls, ...healthOptions } = options;
   const root: DynamicModule = {
     module: AppModule,
     imports: [healthModule(healthOptions)],
     controllers: [DemoController],
     providers: [{ provide: RELEASE_MS, useValue: releaseMs }, SlowResource, ...providers],
   };
-  return NestFactory.create(root, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
-  });
+  return adapter === 'express'
+    ? NestFactory.create(root, new ExpressAdapter(), { logger: false, ...(tls ? { httpsOptions: tls } : {}) })
+    : NestFactory.create(root, new FastifyAdapter(tls ? { https: tls } : {}), { logger: false });
 }
 
 /** A NestJS app with the health module, listening on a free port of 127.0.0.1. */

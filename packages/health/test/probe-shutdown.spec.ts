@@ -1,6 +1,10 @@
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { generate } from 'selfsigned';
 import type { OnShutdownBegin } from '../src/index.js';
 import { ADAPTERS, type RunningApp, RawConnection, get, startApp } from './probe-harness.js';
 
@@ -46,11 +50,46 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await sleep(5);
 }
 
+/** Resolves once the server holds `count` connections (accepted by the app, not only by the kernel). */
+async function accepted(server: Server, count: number): Promise<void> {
+  const held = (): Promise<number> =>
+    new Promise((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  while ((await held()) < count) await sleep(5);
+}
+
+/**
+ * Resolves with how long `app.close()` took, or 'still open' when it had not finished after
+ * `deadlineMs`: a connection the drain does not close holds it indefinitely (server.close() stops
+ * Node's headers-timeout check), so any deadline tells the two apart.
+ */
+function closeWithin(close: () => Promise<void>, deadlineMs: number): Promise<number | 'still open'> {
+  const began = performance.now();
+  return Promise.race([
+    close().then(() => performance.now() - began),
+    sleep(deadlineMs, 'still open' as const, { ref: false }),
+  ]);
+}
+
+/** A connection that never sends a byte, as Go's transport and load balancers leave them open. */
+function silentConnection(port: number, opened: Socket[]): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  opened.push(socket);
+  socket.on('error', () => undefined);
+  return once(socket, 'connect').then(() => socket);
+}
+
+/** Resolves once the other end has closed `socket`. */
+function closedByServer(socket: Socket): Promise<void> {
+  return socket.closed ? Promise.resolve() : once(socket, 'close').then(() => undefined);
+}
+
 describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter) => {
   let running: RunningApp | undefined;
   const connections: RawConnection[] = [];
+  const sockets: Socket[] = [];
   afterEach(async () => {
     for (const connection of connections.splice(0)) connection.destroy();
+    for (const socket of sockets.splice(0)) socket.destroy();
     await running?.app.close();
     running = undefined;
   });
@@ -150,6 +189,89 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     expect(response.headers['connection']).toBe('keep-alive');
     await streaming.closedByServer();
     expect((await closed) - ended).toBeLessThan(500);
+  });
+
+  describe('a connection that never sent a request (Go’s transport, kamal-proxy’s included, and load balancers leave them open)', () => {
+    it('is closed when the drain begins, and the app closes without waiting for it', async () => {
+      running = await startApp(adapter);
+      const { app, port, server } = running;
+      const silent = await silentConnection(port, sockets);
+      const used = await connection(port);
+      used.send('/hello');
+      expect((await used.response()).headers['connection']).toBe('keep-alive');
+      await accepted(server, 2);
+
+      const took = await closeWithin(() => app.close(), 4000);
+      expect(took).not.toBe('still open');
+      await Promise.all([closedByServer(silent), used.closedByServer()]);
+    });
+
+    it('is closed when it was opened during the drain, before the server closed', async () => {
+      // A provider that takes a while to release its resources keeps the server listening meanwhile.
+      running = await startApp(adapter, { releaseMs: 400 });
+      const { app, port, server } = running;
+      const closing = closeWithin(() => app.close(), 4000);
+      await sleep(50);
+      expect(server.listening).toBe(true);
+      const late = await silentConnection(port, sockets);
+      await accepted(server, 1);
+
+      expect(await closing).not.toBe('still open');
+      await closedByServer(late);
+    });
+
+    it('is left open when it has begun a request: the request is answered, with Connection: close', async () => {
+      // Its request ends after the server closed: Fastify answers what arrives while it closes 503
+      // (its return503OnClosing), Express serves it.
+      running = await startApp(adapter);
+      const { app, port, server } = running;
+      let serverSide: Socket | undefined;
+      server.once('connection', (socket: Socket) => (serverSide = socket));
+      const socket = await silentConnection(port, sockets);
+      const partial = RawConnection.over(socket);
+      socket.write('GET /hello HTTP/1.1\r\nHost: localhost\r\n');
+      await until(() => (serverSide?.bytesRead ?? 0) > 0);
+
+      const closed = closeWithin(() => app.close(), 4000);
+      await until(() => !server.listening);
+      socket.write('\r\n');
+      const reply = await partial.response();
+      expect(reply.status).toBe(adapter === 'express' ? 200 : 503);
+      expect(reply.headers['connection']).toBe('close');
+      expect(await closed).not.toBe('still open');
+      await partial.closedByServer();
+    });
+
+    describe('over TLS', () => {
+      let tls: { cert: string; key: string };
+      beforeAll(async () => {
+        const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }]);
+        tls = { key: pems.private, cert: pems.cert };
+      });
+
+      it('is closed when its handshake is done and it sent nothing more', async () => {
+        running = await startApp(adapter, { tls });
+        const { app, port, server } = running;
+        const secured = once(server, 'secureConnection');
+        const socket = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+        sockets.push(socket);
+        socket.on('error', () => undefined);
+        await Promise.all([once(socket, 'secureConnect'), secured]);
+
+        expect(await closeWithin(() => app.close(), 4000)).not.toBe('still open');
+        await closedByServer(socket);
+      });
+
+      it('is closed when it has not even begun its handshake', async () => {
+        running = await startApp(adapter, { tls });
+        const { app, port, server } = running;
+        const silent = await silentConnection(port, sockets);
+        await accepted(server, 1);
+
+        expect(await closeWithin(() => app.close(), 4000)).not.toBe('still open');
+        await closedByServer(silent);
+      });
+    });
   });
 
   it('answers a probe waiting for its checks 503 shutting_down as soon as shutdown begins', async () => {

@@ -15,12 +15,15 @@ export const READINESS_PATH = '/ready';
 /** The port when neither PORT nor the deploy file gives one. */
 export const DEFAULT_PORT = 3000;
 
-/** The demo's own variables: where the deploy file is, and the Kamal destination. */
+/** The variables the demo reads to find its deploy file. */
 export const DEMO_VARIABLES = Object.freeze({
   /** Path of Kamal's deploy file (relative to the working directory), or `none` to run without one. */
   deployFile: 'DEPLOY_FILE',
-  /** Kamal destination whose `deploy.<destination>.yml` is merged over the deploy file. */
-  destination: 'DEPLOY_DESTINATION',
+  /**
+   * Kamal destination whose `deploy.<destination>.yml` is merged over the deploy file: Kamal sets it
+   * in the container for `kamal deploy -d <destination>` (the image carries every deploy file).
+   */
+  destination: 'KAMAL_DESTINATION',
 });
 
 /** The app's directory (apps/demo), from dist/settings/ or src/settings/. */
@@ -30,7 +33,7 @@ export function appRoot(): string {
 
 /**
  * The deploy file the demo runs with: `DEPLOY_FILE` (or `config/deploy.yml` of the app, whatever
- * the working directory), with `DEPLOY_DESTINATION`'s overlay; `undefined` for `DEPLOY_FILE=none`.
+ * the working directory), with `KAMAL_DESTINATION`'s overlay; `undefined` for `DEPLOY_FILE=none`.
  * Its problems are not thrown here: HealthModule reports them with every other setting's.
  */
 export function demoDeployFile(env: NodeJS.ProcessEnv = process.env): DeployFileReading | undefined {

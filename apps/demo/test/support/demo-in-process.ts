@@ -19,7 +19,7 @@ const VARIABLES = [
   'TRUST_PROXY',
   'HOST_REJECT_STATUS',
   'DEPLOY_FILE',
-  'DEPLOY_DESTINATION',
+  'KAMAL_DESTINATION',
 ];
 
 /** Keeps upgate's warnings; Nest's own lines are dropped. */

@@ -125,10 +125,18 @@ function checkProbePath(
   if (app.probePaths.includes(requested)) return [];
 
   const appPaths = app.probePaths.length > 0 ? app.probePaths.map(quote).join(', ') : 'none';
+  // A query or fragment reaches no app: Go escapes `?` and `#` into the path it requests.
+  const cut = configured.search(/[?#]/);
+  const alone = cut < 0 ? undefined : kamalHealthCheckRequestPath(configured.slice(0, cut));
+  const part = configured.charAt(cut) === '?' ? 'query' : 'fragment';
   const requests =
     requested === configured
       ? ''
       : ` and requests it as ${quote(requested)} (Go's url.JoinPath cleans and escapes the path)`;
+  const escapeNote =
+    alone === undefined
+      ? ''
+      : ` No ${part} reaches the app: Go escapes the ${quote(configured.charAt(cut))} into the path.`;
   const near = app.probePaths.find((p) => sameIgnoringSlashAndCase(p, requested));
   const nearNote = near
     ? ` It is not the probe ${quote(near)}: probe paths match exactly, with no trailing-slash or case folding.`
@@ -145,10 +153,19 @@ function checkProbePath(
       ...written,
       message:
         `kamal-proxy checks ${whose}${requests}, which is not a probe path of the app ` +
-        `(${appPaths}${from(app, 'probePaths')}), ${outcome}.${nearNote}`,
-      fix: `add ${quote(requested)} to the app's probe paths (${app.changeAt?.probePaths ?? 'HEALTH_PROBE_PATHS'}), or set proxy.healthcheck.path to ${
-        app.probePaths.length > 0 ? `one of them (${appPaths})` : `the app's liveness path`
-      }`,
+        `(${appPaths}${from(app, 'probePaths')}), ${outcome}.${escapeNote}${nearNote}`,
+      fix:
+        alone !== undefined
+          ? `write proxy.healthcheck.path without the ${part}: ${
+              app.probePaths.includes(alone)
+                ? `${quote(alone)}, a probe path of the app`
+                : `${quote(alone)}, and make it a probe path of the app (${app.changeAt?.probePaths ?? 'HEALTH_PROBE_PATHS'})${
+                    app.probePaths.length > 0 ? `; or one of the app's probe paths (${appPaths})` : ''
+                  }`
+            }`
+          : `add ${quote(requested)} to the app's probe paths (${app.changeAt?.probePaths ?? 'HEALTH_PROBE_PATHS'}), or set proxy.healthcheck.path to ${
+              app.probePaths.length > 0 ? `one of them (${appPaths})` : `the app's liveness path`
+            }`,
     },
   ];
 

@@ -28,6 +28,8 @@ export const DEFAULT_APP_TIMEOUT_SECONDS = 60;
 
 /** The environment `upgate check` assumes when NODE_ENV is given nowhere: the image's. */
 const CHECK_ENVIRONMENT = 'production';
+/** What Kamal (`Kamal::Commands::App#run`) sets in the container for `kamal deploy -d <destination>`. */
+const KAMAL_DESTINATION_VARIABLE = 'KAMAL_DESTINATION';
 
 export const CHECK_HELP = `Usage: upgate check [options]
 
@@ -54,7 +56,8 @@ The app, in one of three ways:
 
 Deploy file:
   -c, --config <file>          Kamal's deploy file, as for kamal -c (default: config/deploy.yml)
-  -d, --destination <name>     merge config/deploy.<name>.yml over it, as kamal -d does
+  -d, --destination <name>     merge config/deploy.<name>.yml over it, as kamal -d does (and,
+                               for --app, set KAMAL_DESTINATION, as Kamal does in the container)
 
 The app's environment, highest precedence first (for --app, the environment it is started in;
 lists are comma-separated, as in the variables):
@@ -163,7 +166,13 @@ export async function runCheck(argv: readonly string[], io: CliIo): Promise<numb
   if (args.app !== undefined) {
     const run = await runInCheckMode(args.app, {
       cwd: io.cwd,
-      env: { ...io.env, ...env.given, [ENV_VARIABLES.environment]: environmentOf(io, env) },
+      // `kamal deploy -d <destination>` starts the container with KAMAL_DESTINATION, before the deploy file's env.
+      env: {
+        ...io.env,
+        ...(args.destination === undefined ? {} : { [KAMAL_DESTINATION_VARIABLE]: args.destination }),
+        ...env.given,
+        [ENV_VARIABLES.environment]: environmentOf(io, env),
+      },
       timeoutMs: Number(args['app-timeout'] ?? DEFAULT_APP_TIMEOUT_SECONDS) * 1000,
     });
     if ('failure' in run) {

@@ -3,8 +3,10 @@
  * and answer. Pure: it turns a deploy file already read (`KamalDeployConfig`) into a source, so that
  * the resolver needs no YAML parser; reading the file is `@upgate/config/kamal`'s.
  */
+import { kamalHealthCheckRequestPath } from '../check/kamal-health-check-path.js';
+import { checkProbePath } from '../host/probe-path.js';
 import type { SettingOrigin } from '../resolve/setting-origin.js';
-import { checkAllowedHosts, checkProbePaths } from '../validate/check-entries.js';
+import { checkAllowedHosts, checkEach } from '../validate/check-entries.js';
 import type { KamalDeployConfig } from './kamal/kamal-deploy-config.js';
 import { sameValue, SourceReadingBuilder, type GivenSetting, type SourceReading } from './source-reading.js';
 
@@ -57,7 +59,7 @@ export function readDeploySource(config: KamalDeployConfig): SourceReading {
   }
 
   const pathKey = 'proxy.healthcheck.path';
-  const paths = checkProbePaths([proxy.healthcheck.path], () => deployKeyName(config, pathKey));
+  const paths = checkEach([proxy.healthcheck.path], () => deployKeyName(config, pathKey), checkHealthCheckPath);
   out.give(
     'probePaths',
     deployKey(config, pathKey, [proxy.healthcheck.path]),
@@ -67,4 +69,18 @@ export function readDeploySource(config: KamalDeployConfig): SourceReading {
 
   out.give('port', deployKey(config, 'proxy.app_port', proxy.appPort), proxy.appPort);
   return out.build();
+}
+
+/**
+ * `proxy.healthcheck.path` as a probe path. A query or fragment in it never reaches the app as one:
+ * kamal-proxy builds the URL with Go's `url.JoinPath`, which escapes `?` and `#` into the path
+ * (`/up?full=1` is requested as `/up%3Ffull=1`), so the fix is the path alone.
+ */
+function checkHealthCheckPath(path: string): string | undefined {
+  const problem = checkProbePath(path);
+  const cut = path.search(/[?#]/);
+  if (problem === undefined || cut < 0 || checkProbePath(path.slice(0, cut)) !== undefined) return problem;
+  const what = path[cut] === '?' ? 'a query ("?")' : 'a fragment ("#")';
+  const requested = kamalHealthCheckRequestPath(path) ?? '/';
+  return `has ${what}, which kamal-proxy does not send as one: it escapes it into the path and requests ${JSON.stringify(requested)}; write the path alone: ${JSON.stringify(path.slice(0, cut))}`;
 }

@@ -38,7 +38,8 @@ export function checkTrustProxyList(raw: readonly string[], setting: SettingName
   return checkEach(raw, setting, checkTrustProxyEntry);
 }
 
-function checkEach(
+/** Checks each entry with `check`; the entries that pass, once each, and a problem per entry that does not. */
+export function checkEach(
   raw: readonly string[],
   setting: SettingName,
   check: (entry: string) => string | undefined,
