@@ -5,7 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { generate } from 'selfsigned';
-import { DISALLOWED_HOST_MESSAGE, HealthModule, MALFORMED_HOST_MESSAGE, ServerGates } from '../src/index.js';
+import {
+  DISALLOWED_HOST_MESSAGE,
+  HealthModule,
+  type HealthModuleOptions,
+  MALFORMED_HOST_MESSAGE,
+  ServerGates,
+} from '../src/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { rawRequest, type RawResponse, rawTlsRequest } from './support/raw-http.js';
 import { ADAPTERS, type AdapterName, answerFromApp, AppCode, createAdapter } from './support/test-app.js';
@@ -37,10 +43,12 @@ beforeAll(async () => {
 });
 
 /** `main.ts` of the recipe: `app.init()`, no `app.listen()`. */
-async function initApp(adapter: AdapterName): Promise<OwnServers> {
+async function initApp(adapter: AdapterName, options: HealthModuleOptions = {}): Promise<OwnServers> {
   const logger = new CapturingLogger();
   @Module({
-    imports: [HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production', logger })],
+    imports: [
+      HealthModule.forRoot({ allowedHosts: ['app.example.com'], environment: 'production', logger, ...options }),
+    ],
   })
   class AppModule {}
   const appCode = new AppCode();
@@ -159,6 +167,32 @@ describe.each(ADAPTERS)('servers the app makes around %s', (adapter: AdapterName
     expect(allowed.body).toBe('app app.example.com');
   });
 });
+
+test.each(ADAPTERS)(
+  'on %s, the readiness and startup paths answer once a server of the app listens, gated or not (the adapter’s never does)',
+  async (adapter) => {
+    const healthy = () => ({ check: { status: 'up' as const } });
+    const t = await initApp(adapter, {
+      probes: { '/ready': [healthy], '/startup': [healthy] },
+      startupPath: '/startup',
+    });
+    try {
+      const probe = async (port: number, target: string) =>
+        outcome(await rawRequest(port, { target, headers: [['Host', '10.0.0.5:3000']] }));
+      const gatedServer = createHttpServer(t.handler);
+      t.app.get(ServerGates).gate(gatedServer);
+      const gated = await listen(t, gatedServer);
+      const ungated = await listen(t, createHttpServer(t.handler));
+      for (const port of [gated, ungated]) {
+        expect(await probe(port, '/startup')).toEqual({ status: 200, body: '{"status":"ok"}' });
+        expect(await probe(port, '/ready')).toEqual({ status: 200, body: '{"status":"ok"}' });
+      }
+      expect(t.app.getHttpServer().listening).toBe(false);
+    } finally {
+      await close(t);
+    }
+  },
+);
 
 test('Express getInstance().listen(): its server is covered by the framework gate, and warned about once per process', async () => {
   delete (process as unknown as Record<symbol, unknown>)[WARNED];

@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { HealthLog } from '../observe/health-log.js';
+import { ProbeChecks } from '../probe/probe-checks.js';
 import { isDecided } from './checked-host.js';
 import { type ExpressHandler, putFirstInExpress } from './express-first-layer.js';
 import { type FastifyOnRequest, putFirstInFastify } from './fastify-first-hook.js';
@@ -37,6 +38,7 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
     private readonly adapterHost: HttpAdapterHost,
     private readonly gate: HostGate,
     private readonly log: HealthLog,
+    private readonly probeChecks: ProbeChecks,
   ) {}
 
   /**
@@ -104,7 +106,11 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
   };
 
   private decide(req: NodeRequest, res: NodeResponse, url: string): boolean {
-    if (req.socket instanceof Socket) this.warnUngatedServer(req.socket);
+    if (req.socket instanceof Socket) {
+      this.warnUngatedServer(req.socket);
+      // A server no gate saw listens (the adapter's may never): the app has started.
+      this.probeChecks.serverListening();
+    }
     return this.gate.handleRequest(req, res, url);
   }
 

@@ -64,15 +64,34 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Start-up ends when the HTTP server listens: `app.listen()` (whose promise resolves right after
-   * the server's 'listening' event, which we hear first, having subscribed before it), or a test
-   * client such as supertest that makes the server listen after `app.init()`.
+   * Start-up ends when an HTTP server of the app listens: the adapter's, by `app.listen()` (whose
+   * promise resolves right after the server's 'listening' event, which we hear first, having
+   * subscribed before it) or by a test client such as supertest after `app.init()`; or one the app
+   * made itself around the framework's handler, where the adapter's never listens (NestJS's
+   * "multiple servers" recipe: `serverListening`).
    */
   onModuleInit(): void {
     const server: unknown = this.adapterHost.httpAdapter?.getHttpServer?.();
-    if (!(server instanceof EventEmitter)) return;
-    if ((server as { listening?: boolean }).listening === true) this.onListening();
-    else server.once('listening', () => this.onListening());
+    if (server instanceof EventEmitter) this.watch(server);
+  }
+
+  /** Start-up ends when `server` listens (now, if it does already). */
+  watch(server: EventEmitter): void {
+    if ((server as { listening?: boolean }).listening === true) this.serverListening();
+    else server.once('listening', () => this.serverListening());
+  }
+
+  /** A server of the app listens: start-up ends once the startup checks (if any) have passed. */
+  serverListening(): void {
+    if (this.listening) return;
+    this.listening = true;
+    const startup = this.options.startupPath;
+    if (startup === undefined || !this.checks.has(startup)) {
+      this.started = true;
+      return;
+    }
+    // The startup checks begin at once (a migration, a warm-up), not at the first probe.
+    void this.startupReply();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -102,17 +121,6 @@ export class ProbeChecks implements OnModuleInit, OnApplicationBootstrap {
     }
     // A server that listened before the checks were wired (it rarely does) starts them now.
     if (this.listening) void this.startupReply();
-  }
-
-  private onListening(): void {
-    this.listening = true;
-    const startup = this.options.startupPath;
-    if (startup === undefined || !this.checks.has(startup)) {
-      this.started = true;
-      return;
-    }
-    // The startup checks begin at once (a migration, a warm-up), not at the first probe.
-    void this.startupReply();
   }
 
   private startupReply(): Reply {

@@ -34,8 +34,9 @@ export interface ProbeOptions {
   readinessPaths?: readonly string[];
   /**
    * The startup path (Kubernetes' `startupProbe`): 503 until the app has finished starting, then
-   * 200 for good. Started means the HTTP server listens (`app.listen()` resolved, or a test's
-   * `request(app.getHttpServer())` made it listen) and this path's checks in `probes`, the startup
+   * 200 for good. Started means an HTTP server of the app listens (`app.listen()` resolved, a
+   * test's `request(app.getHttpServer())` made it listen, or a server the app made around the
+   * framework's handler serves its first request) and this path's checks in `probes`, the startup
    * checks, passed once. They run as soon as the server listens, and again on each probe of this
    * path or a readiness path until they pass; after that, never again. Readiness paths answer 503
    * until then too. It must be one of the probe paths and not a readiness path.

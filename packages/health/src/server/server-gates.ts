@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { HostGate } from '../gate/host-gate.js';
 import { HealthLog } from '../observe/health-log.js';
 import { StartupLine } from '../observe/startup-line.js';
+import { ProbeChecks } from '../probe/probe-checks.js';
 import { watchFastifyExtraBindings } from './fastify-extra-bindings.js';
 import { gateServer } from './server-gate.js';
 
@@ -24,6 +25,7 @@ export class ServerGates implements OnModuleInit, OnApplicationShutdown {
     private readonly hostGate: HostGate,
     private readonly log: HealthLog,
     private readonly startupLine: StartupLine,
+    private readonly probeChecks: ProbeChecks,
   ) {}
 
   /**
@@ -63,10 +65,12 @@ export class ServerGates implements OnModuleInit, OnApplicationShutdown {
    * app.get(ServerGates).gate(server);
    * server.listen(443);
    * ```
-   * Gating a server twice is harmless. The gate comes off when the app shuts down.
+   * Gating a server twice is harmless. The gate comes off when the app shuts down. Its listening
+   * ends the app's start-up for the startup and readiness paths, as the adapter's server's would.
    */
   gate(server: EventEmitter): void {
     this.gateServer(server);
+    this.probeChecks.watch(server);
   }
 
   /**
