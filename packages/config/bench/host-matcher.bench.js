@@ -1,7 +1,9 @@
 // Decisions per second of the compiled host matcher (spec: linear in the host's length, independent
 // of the allowlist's size for exact entries). Not a test: it prints figures measured in this run.
 //   npm run bench -w @upgate/config
-// Targets: >= 1,000,000 decisions/s for an exact host on one core; 10,000 entries within 10% of 1.
+// Targets: >= 8,000,000 decisions/s for an exact host on one core; 10,000 entries within 5% of 1.
+// With --json it prints one JSON line of the per-round samples instead of the table (the health
+// package's benchmark runs it so, beside its own figures).
 import { cpus, loadavg } from 'node:os';
 import { compileHostMatcher } from '../dist/index.js';
 
@@ -137,6 +139,14 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
+if (process.argv.includes('--json')) {
+  const samples = Object.fromEntries(
+    Object.entries(scenarios).map(([key, scenario]) => [key, { label: scenario.label, values: results.get(key) }]),
+  );
+  console.log(JSON.stringify({ rounds: ROUNDS, samples, ratios, sink }));
+  process.exit(0);
+}
+
 console.log(
   `host matcher: decisions per CPU second (one core), median of ${ROUNDS} rounds of about ${ROUND_CPU_MS} ms CPU each`,
 );
@@ -156,7 +166,7 @@ const ratio = median(ratios);
 console.log('');
 console.log(
   `ratio 10,000 entries / 1 entry (exact host), median of ${ROUNDS} paired rounds: ${ratio.toFixed(3)} ` +
-    `(range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}; target >= 0.90)`,
+    `(range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}; target >= 0.95)`,
 );
-console.log(`exact host, 1 entry: ${format(exact1).trim()} decisions/s (target >= 1,000,000)`);
+console.log(`exact host, 1 entry: ${format(exact1).trim()} decisions/s (target >= 8,000,000)`);
 if (sink === 0) console.log(''); // keeps the results observable

@@ -14,6 +14,6 @@ export async function buildBenchApps() {
   return {
     nestApp: join(apps, 'nest-app.js'),
     bareHttp: join(apps, 'bare-http.js'),
-    gateApp: join(apps, 'gate-app.js'),
+    decisionsApp: join(apps, 'decisions-app.js'),
   };
 }

@@ -16,6 +16,8 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importOnce } from './lib/import-cost.js';
+import { median } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const roots = [join(here, '..', '..', '..'), ...(process.env.BENCH_COMPARE ? [process.env.BENCH_COMPARE] : [])].map(
@@ -23,51 +25,8 @@ const roots = [join(here, '..', '..', '..'), ...(process.env.BENCH_COMPARE ? [pr
 );
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 15);
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 const work = mkdtempSync(join(tmpdir(), 'upgate-startup-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-
-// One import measured inside a fresh process: the time the import takes and the resident memory it
-// adds (after a full collection on both sides), and whether `yaml` is among the loaded modules
-// (a CommonJS package, so an import of it lands in the CommonJS cache).
-const IMPORT_PROBE = `
-const gc = globalThis.gc;
-gc(); gc();
-const before = process.memoryUsage().rss;
-const cpuBefore = process.cpuUsage();
-const started = performance.now();
-try { await import(process.argv[1]); } catch (error) {
-  if (error?.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || error?.code === 'ERR_MODULE_NOT_FOUND') {
-    console.log(JSON.stringify({ missing: true })); process.exit(0);
-  }
-  throw error;
-}
-const ms = performance.now() - started;
-const cpu = process.cpuUsage(cpuBefore);
-gc(); gc();
-const rss = process.memoryUsage().rss - before;
-const { createRequire } = await import('node:module');
-const cache = createRequire(process.cwd() + '/').cache;
-const yaml = Object.keys(cache).some((file) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(file));
-console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rss, yaml }));
-`;
-
-function runNode(args, cwd) {
-  // A checkout without the entry point reports it missing rather than failing.
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.once('exit', (code) => (code === 0 ? done(out) : fail(new Error(`node ${args.join(' ')}: ${code}\n${err}`))));
-  });
-}
 
 function cleanEnv() {
   return { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
@@ -78,8 +37,7 @@ async function measureImport(specifier) {
   const samples = roots.map(() => []);
   for (let i = 0; i < SPAWNS; i++) {
     for (const [index, root] of roots.entries()) {
-      const out = await runNode(['--expose-gc', '--input-type=module', '-e', IMPORT_PROBE, specifier], root);
-      samples[index].push(JSON.parse(out.trim().split('\n').pop()));
+      samples[index].push(await importOnce(specifier, root));
     }
   }
   return samples.map((list) =>

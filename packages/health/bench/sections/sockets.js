@@ -1,0 +1,108 @@
+// Over real sockets: each server a process of its own on the server core, loaded from the client
+// core. Every comparison is a pair of runs made back to back (the order alternating by round), so
+// that the machine's drifting load weighs on both sides alike; each round gives one ratio of the
+// servers' throughput per CPU second (the inverse ratio of their CPU time per request), and the
+// figure is the min / median / max of those ratios.
+import { getStatus, startServer, stopServer } from '../lib/processes.js';
+import { loadRun } from '../lib/load.js';
+import { ratioTarget } from '../lib/stats.js';
+
+const WARMUP_SECONDS = 2;
+
+/** @returns {Promise<{ rows: import('../lib/report.js').Row[], routeCpuMicros: Record<string, number[]> }>} */
+export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }) {
+  const servers = {
+    bare: await startServer(bareHttp),
+    'express module': await startServer(nestApp, ['express', 'module']),
+    'express plain': await startServer(nestApp, ['express', 'plain']),
+    'express terminus': await startServer(nestApp, ['express', 'terminus']),
+    'fastify module': await startServer(nestApp, ['fastify', 'module']),
+    'fastify plain': await startServer(nestApp, ['fastify', 'plain']),
+    'fastify terminus': await startServer(nestApp, ['fastify', 'terminus']),
+    // The route pairs get module servers of their own: one that has just answered a flood of probes
+    // carries that flood's garbage into the next run (measured on Fastify: /hello then took about 1.5
+    // times the CPU per request, mostly in GC), which says nothing about what the module costs an
+    // ordinary route.
+    'express module (routes)': await startServer(nestApp, ['express', 'module']),
+    'fastify module (routes)': await startServer(nestApp, ['fastify', 'module']),
+  };
+  const pairs = [];
+  for (const adapter of ['express', 'fastify']) {
+    const Adapter = adapter[0].toUpperCase() + adapter.slice(1);
+    pairs.push(
+      {
+        label: `${Adapter}: probe GET /up, module ÷ bare node:http`,
+        a: [`${adapter} module`, '/up'],
+        b: ['bare', '/up'],
+        target: ratioTarget('>=', 0.95),
+      },
+      {
+        label: `${Adapter}: terminus controller GET /up ÷ bare node:http (reference)`,
+        a: [`${adapter} terminus`, '/up'],
+        b: ['bare', '/up'],
+      },
+      {
+        label: `${Adapter}: ordinary route GET /hello, with ÷ without the module`,
+        a: [`${adapter} module (routes)`, '/hello'],
+        b: [`${adapter} plain`, '/hello'],
+        target: ratioTarget('>=', 0.99),
+      },
+    );
+  }
+  const runs = new Map(pairs.map((pair) => [pair, { a: [], b: [], ratios: [], wall: [] }]));
+  try {
+    for (const [name, server] of Object.entries(servers)) {
+      for (const path of ['/up', '/hello']) {
+        if (name === 'bare' && path === '/hello') continue;
+        const status = await getStatus(server.port, path);
+        if (status !== 200) throw new Error(`${name} ${path}: ${status}, not 200: the benchmark's apps are broken`);
+        await loadRun(server, path, WARMUP_SECONDS, `warm-up ${name} ${path}`);
+      }
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const pair of pairs) {
+        const run = (side) =>
+          loadRun(servers[pair[side][0]], pair[side][1], seconds, `${pair.label}, round ${round + 1}`);
+        const first = round % 2 === 0 ? 'a' : 'b';
+        const second = first === 'a' ? 'b' : 'a';
+        const result = {};
+        result[first] = await run(first);
+        result[second] = await run(second);
+        if (result.a === undefined || result.b === undefined) continue;
+        const record = runs.get(pair);
+        record.a.push(result.a);
+        record.b.push(result.b);
+        record.ratios.push(result.b.cpuMicrosPerRequest / result.a.cpuMicrosPerRequest);
+        record.wall.push(result.a.rps / result.b.rps);
+      }
+      log(
+        `  round ${round + 1}/${rounds}: ` +
+          pairs
+            .map((pair) => `${pair.label.split(',')[0]} ${runs.get(pair).ratios.at(-1)?.toFixed(3) ?? '-'}`)
+            .join('; '),
+      );
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map(stopServer));
+  }
+  const rows = pairs.map((pair) => {
+    const { a, b, ratios, wall } = runs.get(pair);
+    return { label: pair.label, a: side(a), b: side(b), values: ratios, wall, unit: 'ratio', target: pair.target };
+  });
+  /** Per adapter: CPU µs per request of GET /hello without the module, per round. */
+  const routeCpuMicros = Object.fromEntries(
+    ['express', 'fastify'].map((adapter) => [
+      adapter,
+      runs.get(pairs.find((pair) => pair.b[0] === `${adapter} plain`)).b.map((run) => run.cpuMicrosPerRequest),
+    ]),
+  );
+  return { rows, routeCpuMicros };
+}
+
+/** The median run of one side: requests per second, CPU per request, and how busy the server was. */
+function side(results) {
+  if (results.length === 0) return 'no run succeeded';
+  const sorted = [...results].sort((x, y) => x.cpuMicrosPerRequest - y.cpuMicrosPerRequest);
+  const mid = sorted[sorted.length >> 1];
+  return `${Math.round(mid.rps)} req/s, ${mid.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, ${Math.round(mid.busy * 100)}% busy`;
+}
