@@ -12,6 +12,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Registry } from 'prom-client';
 import { buildBenchApps } from './build.js';
+import { spreadText } from './lib/stats.js';
 
 const CALLS = Number(process.env.OBSERVERS_BENCH_CALLS ?? 2_000_000);
 const ROUNDS = 7;
@@ -51,7 +52,8 @@ for (let round = 0; round < ROUNDS; round++) {
     samples.get(name).push(Number(process.hrtime.bigint() - started) / CALLS);
   }
 }
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
-console.log(`liveness probe answered by ProbeResponder, ns per probe (median of ${ROUNDS} rounds of ${CALLS}):`);
-for (const [name, values] of samples) console.log(`  ${name.padEnd(36)} ${median(values).toFixed(1)}`);
+console.log(
+  `liveness probe answered by ProbeResponder, ns per probe, median (min–max) of ${ROUNDS} rounds of ${CALLS}:`,
+);
+for (const [name, values] of samples) console.log(`  ${name.padEnd(36)} ${spreadText(values, (ns) => ns.toFixed(1))}`);
 for (const [, { app }] of variants) await app.close();
