@@ -103,6 +103,28 @@ describe('settingsFromEnv', () => {
     ]);
   });
 
+  it('asks "did you mean" up to two letters more or fewer, not three, and not for unrelated variables', () => {
+    expect(
+      problemLines(() =>
+        settingsFromEnv({ ALLOWED_HOS: 'a.example.com', TRUST_PROXY_ON: 'true', HOST_REJECT_STAT: '403' }),
+      ),
+    ).toEqual([
+      'ALLOWED_HOS: "a.example.com" is not read by upgate; did you mean ALLOWED_HOSTS?',
+      'TRUST_PROXY_ON: "true" is not read by upgate; did you mean TRUST_PROXY?',
+      'HOST_REJECT_STAT: "403" is not read by upgate; did you mean HOST_REJECT_STATUS?',
+    ]);
+    expect(settingsFromEnv({ ALLOWED_HO: 'a.example.com', TRUST_PROXY_ONE: 'true', HOST_REJECT_STA: '403' })).toEqual(
+      {},
+    );
+    // A Kubernetes pod's environment: a variable per port of every service in the namespace.
+    const pod: Record<string, string> = { HOSTNAME: 'web-7c7168a662c1', HOME: '/root', PATH: '/usr/bin' };
+    for (const service of ['POSTGRES', 'REDIS', 'KUBERNETES', 'ALLOWED', 'HOSTS']) {
+      for (const suffix of ['SERVICE_HOST', 'SERVICE_PORT', 'PORT', 'PORT_5432_TCP', 'PORT_5432_TCP_ADDR'])
+        pod[`${service}_${suffix}`] = '10.0.0.1';
+    }
+    expect(settingsFromEnv(pod)).toEqual({});
+  });
+
   it('leaves a near-miss alone when the right variable is set too', () => {
     expect(settingsFromEnv({ ALLOWED_HOSTS: 'app.example.com', ALLOWED_HOST: 'other.example.com' })).toEqual({
       allowedHosts: ['app.example.com'],

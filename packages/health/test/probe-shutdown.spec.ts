@@ -1,12 +1,16 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
+import { jest } from '@jest/globals';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { generate } from 'selfsigned';
 import type { OnShutdownBegin } from '../src/index.js';
 import { ADAPTERS, type RunningApp, RawConnection, get, startApp } from './probe-harness.js';
+import { h2Request } from './support/h2-client.js';
+import { startApp as startTestApp } from './support/test-app.js';
 
 /** A container id and port as kamal-proxy puts them in Host. */
 const KAMAL_TARGET = '7c7168a662c1:3000';
@@ -378,5 +382,37 @@ describe.each(ADAPTERS)('probes and connections during shutdown on %s', (adapter
     await closed;
     expect(events.map((event) => event.what)).toEqual(['onShutdownBegin', 'onShutdownBegin done', 'onModuleDestroy']);
     expect((events[0]?.at ?? 0) - closeStarted).toBeLessThan(WatchesShutdown.hookMs);
+  });
+});
+
+// HTTP/2 runs on Fastify only (Express cannot serve it).
+describe('an HTTP/2 probe during shutdown on fastify', () => {
+  it('is answered 503 shutting_down without Connection: close, a header HTTP/2 forbids', async () => {
+    const writeHead = jest.spyOn(Http2ServerResponse.prototype, 'writeHead');
+    const running = await startTestApp('fastify', {
+      health: { allowedHosts: ['127.0.0.1'], probePaths: ['/up'], shutdownDelayMs: 400 },
+      http2: true,
+    });
+    try {
+      const before = await h2Request(running.port, { ':path': '/up', ':authority': KAMAL_TARGET });
+      expect(before.status).toBe(200);
+      // Node drops a Connection header from an HTTP/2 response, with a warning only once per
+      // process: what the probe runner gives writeHead() is what tells.
+      writeHead.mockClear();
+      const closed = running.app.close();
+      const probe = await h2Request(running.port, { ':path': '/up', ':authority': KAMAL_TARGET });
+      expect(probe.status).toBe(503);
+      expect(probe.body).toBe('{"status":"shutting_down"}');
+      expect(probe.headers['cache-control']).toBe('no-store');
+      expect(probe.headers['connection']).toBeUndefined();
+      expect(writeHead).toHaveBeenCalledTimes(1);
+      const given: unknown = writeHead.mock.calls[0]?.[1];
+      expect(typeof given).toBe('object');
+      expect(Object.keys(given as object).map((name) => name.toLowerCase())).not.toContain('connection');
+      await closed;
+    } finally {
+      writeHead.mockRestore();
+      await running.app.close();
+    }
   });
 });

@@ -4,27 +4,37 @@
  * silently ignored.
  */
 
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
+/**
+ * The optimal string alignment distance of `a` and `b` (insertions, deletions, substitutions and
+ * adjacent swaps) when it is at most `limit`, else `limit + 1`. Every variable of the environment
+ * is matched against upgate's names at start-up, and nearly all are far from every one: only the
+ * cells within `limit` of the diagonal can hold a distance that small, and once a row holds none,
+ * no later row can (a row's smallest distance never falls: a swap from two rows up costs no less
+ * than the substitution beside it), so an unrelated name is ruled out after a few cells.
+ */
+export function distanceWithin(a: string, b: string, limit: number): number {
+  const over = limit + 1;
+  // The distance is at least the difference in length.
+  if (Math.abs(a.length - b.length) > limit) return over;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => {
-    const row = new Array<number>(cols).fill(0);
-    row[0] = i;
-    return row;
-  });
-  for (let j = 0; j < cols; j++) d[0][j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[i - 2][j - 2] + 1);
-      }
-      d[i][j] = best;
+  let twoUp = new Array<number>(cols).fill(over);
+  let up = new Array<number>(cols).fill(over);
+  let row = new Array<number>(cols).fill(over);
+  for (let j = 0; j <= Math.min(limit, b.length); j++) up[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    row.fill(over);
+    if (i <= limit) row[0] = i;
+    let rowMin = row[0];
+    for (let j = Math.max(1, i - limit); j <= Math.min(b.length, i + limit); j++) {
+      let best = Math.min(up[j] + 1, row[j - 1] + 1, up[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, twoUp[j - 2] + 1);
+      row[j] = Math.min(best, over);
+      rowMin = Math.min(rowMin, row[j]);
     }
+    if (rowMin > limit) return over;
+    [twoUp, up, row] = [up, row, twoUp];
   }
-  return d[rows - 1][cols - 1];
+  return up[b.length];
 }
 
 /** Case, `_` and `-` do not count: `allowed_hosts`, `allowedHosts` and `ALLOWED-HOSTS` are one name. */
@@ -42,8 +52,8 @@ export function didYouMean(candidate: string, known: readonly string[]): string 
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     if (name === candidate) return undefined;
-    const distance = editDistance(squashed, squash(name));
     const limit = name.length <= 5 ? 1 : 2;
+    const distance = distanceWithin(squashed, squash(name), limit);
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { Http2ServerResponse } from 'node:http2';
+import type { Http2ServerResponse } from 'node:http2';
 import { Injectable } from '@nestjs/common';
 import { HealthLog } from '../observe/health-log.js';
 import { type ProbeAnswer, ProbeChecks } from './probe-checks.js';
@@ -88,9 +88,15 @@ export class ProbeResponder {
     }
   }
 
+  /**
+   * HTTP/2 forbids `Connection: close`. The response of an HTTP/2 request is told by the request's
+   * version, as the gate tells it, rather than by `instanceof Http2ServerResponse`, for which an
+   * Express app (Fastify loads it anyway) would load `node:http2` at start-up.
+   */
   private shuttingDownReply(res: ProbeResponse): ProbeReply {
     const replies = this.checks.replies;
-    return res instanceof Http2ServerResponse ? replies.shuttingDown : replies.shuttingDownClose;
+    const http2 = (res as { req?: { httpVersionMajor?: number } }).req?.httpVersionMajor === 2;
+    return http2 ? replies.shuttingDown : replies.shuttingDownClose;
   }
 
   private fail(res: ProbeResponse, route: ProbeRoute, error: unknown, head: boolean): void {
