@@ -36,8 +36,9 @@ async function rootModule(): Promise<DynamicModule> {
   @Module({})
   class BenchAppModule {}
   if (variant === 'module') {
-    // Imported only here, so that the other variants' start-up pays nothing for it.
-    const { HealthModule } = await import('../../src/index.js');
+    // The package as an app installs it (its dist/, which `npm run bench` builds first), imported
+    // only here, so that the other variants' start-up pays nothing for it.
+    const { HealthModule } = await import('@upgate/health');
     return {
       module: BenchAppModule,
       imports: [HealthModule.forRoot({ allowedHosts: ['127.0.0.1', 'localhost'], probePaths: ['/up'] })],
