@@ -9,8 +9,8 @@ import {
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import express from 'express';
 import type { FastifyInstance } from 'fastify';
 import './support/inject-under-jest.js';
 import { jest } from '@jest/globals';
@@ -305,6 +305,9 @@ describe('every way into Express passes the gate in front of its router', () => 
     router: RouterHandle & { handle: RouterHandle; stack: unknown[] };
   }
   const instanceOf = (t: InitApp): ExpressInstance => t.app.getHttpAdapter().getInstance() as ExpressInstance;
+  /** A plain Express app of the version Nest brings (what `express()` gives). */
+  const express = (): ExpressInstance & { use(...args: unknown[]): void } =>
+    new ExpressAdapter().getInstance() as ExpressInstance & { use(...args: unknown[]): void };
 
   /** Another module wrapping the router's entry in its onModuleInit, as an APM agent might. */
   @Injectable()
