@@ -7,7 +7,9 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import './support/inject-under-jest.js';
@@ -293,6 +295,128 @@ describe('the Express gate stays first', () => {
     } finally {
       await t.app.close();
     }
+  });
+});
+
+describe('every way into Express passes the gate in front of its router', () => {
+  type RouterHandle = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+  interface ExpressInstance {
+    (req: IncomingMessage, res: ServerResponse): void;
+    router: RouterHandle & { handle: RouterHandle; stack: unknown[] };
+  }
+  const instanceOf = (t: InitApp): ExpressInstance => t.app.getHttpAdapter().getInstance() as ExpressInstance;
+  /** A plain Express app of the version Nest brings (what `express()` gives). */
+  const express = (): ExpressInstance & { use(...args: unknown[]): void } =>
+    new ExpressAdapter().getInstance() as ExpressInstance & { use(...args: unknown[]): void };
+
+  /** Another module wrapping the router's entry in its onModuleInit, as an APM agent might. */
+  @Injectable()
+  class RouterWrapper implements OnModuleInit {
+    ran = 0;
+    constructor(private readonly adapterHost: HttpAdapterHost) {}
+    onModuleInit(): void {
+      const router = (this.adapterHost.httpAdapter.getInstance() as ExpressInstance).router;
+      const inner = router.handle;
+      router.handle = (req, res, next) => {
+        this.ran++;
+        inner.call(router, req, res, next);
+      };
+    }
+  }
+
+  test('a Nest app mounted in a parent Express app', async () => {
+    const t = await initApp('express');
+    try {
+      const parent = express();
+      parent.use('/api', instanceOf(t));
+      const rejected = await serverlessCall(parent, {
+        method: 'GET',
+        path: '/api/link',
+        headers: [['Host', 'evil.example']],
+      });
+      expect({ status: rejected.status, body: rejected.body }).toEqual({ status: 400, body: DISALLOWED });
+      expect(t.appCode.middleware).toBe(0);
+      const allowed = await serverlessCall(parent, {
+        method: 'GET',
+        path: '/api/link',
+        headers: [['Host', 'app.example.com']],
+      });
+      expect({ status: allowed.status, body: allowed.body }).toEqual({
+        status: 200,
+        body: 'https://app.example.com/reset/abc',
+      });
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  test("the app's router called directly, or mounted in another app", async () => {
+    const t = await initApp('express');
+    try {
+      const { router } = instanceOf(t);
+      const direct = await serverlessCall((req, res) => router(req, res, () => res.end('fell through')), {
+        method: 'GET',
+        path: '/link',
+        headers: [['Host', 'evil.example']],
+      });
+      expect({ status: direct.status, body: direct.body }).toEqual({ status: 400, body: DISALLOWED });
+      const other = express();
+      other.use(router);
+      const mounted = await serverlessCall(other, {
+        method: 'GET',
+        path: '/link',
+        headers: [['Host', 'evil.example']],
+      });
+      expect({ status: mounted.status, body: mounted.body }).toEqual({ status: 400, body: DISALLOWED });
+      expect(t.appCode.middleware).toBe(0);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  test('a layer put at the front of the stack once the app has started', async () => {
+    const t = await initApp('express');
+    try {
+      let ran = 0;
+      const { router } = instanceOf(t);
+      (t.app.getHttpAdapter().getInstance() as { use(fn: unknown): void }).use(
+        (_req: unknown, _res: unknown, next: () => void) => {
+          ran++;
+          next();
+        },
+      );
+      router.stack.unshift(router.stack.pop());
+      const res = await serverless(t, 'GET', '/link', [['Host', 'evil.example']]);
+      expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: DISALLOWED });
+      expect(ran).toBe(0);
+      const allowed = await serverless(t, 'GET', '/link', [['Host', 'app.example.com']]);
+      expect(allowed.status).toBe(200);
+      expect(ran).toBe(1);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  test("another module's wrapper of the router, installed in its onModuleInit, runs behind the gate", async () => {
+    const t = await initApp('express', [RouterWrapper]);
+    try {
+      const res = await serverless(t, 'GET', '/link', [['Host', 'evil.example']]);
+      expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: DISALLOWED });
+      expect(t.app.get(RouterWrapper).ran).toBe(0);
+      const allowed = await serverless(t, 'GET', '/link', [['Host', 'app.example.com']]);
+      expect(allowed.body).toBe('https://app.example.com/reset/abc');
+      expect(t.app.get(RouterWrapper).ran).toBe(1);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  test('the router is left as it was when the app closes', async () => {
+    const t = await initApp('express');
+    const { router } = instanceOf(t);
+    expect(Object.prototype.hasOwnProperty.call(router, 'handle')).toBe(true);
+    await t.app.close();
+    expect(Object.prototype.hasOwnProperty.call(router, 'handle')).toBe(false);
   });
 });
 

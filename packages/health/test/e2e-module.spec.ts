@@ -18,6 +18,7 @@ import request from 'supertest';
 import {
   CheckedHost,
   getCheckedHost,
+  HealthEvents,
   HealthModule,
   type HealthModuleOptions,
   type HealthOptionsFactory,
@@ -153,6 +154,38 @@ describe.each(ADAPTERS)('HealthModule over %s', (adapter: AdapterName) => {
       expect(rejected.headers['content-type']).toBe('text/plain; charset=utf-8');
     } finally {
       await app.close();
+    }
+  });
+
+  test('a probe is found by its whole path, with or without a query, in origin and absolute form', async () => {
+    // '/up' is a prefix of the other probe path and of an ordinary one: only a whole path, or one
+    // followed by its query, names a probe.
+    const t = await startApp(adapter, {
+      health: { allowedHosts: ['app.example.com'], environment: 'production', probePaths: ['/up', '/up2'] },
+    });
+    const probes: string[] = [];
+    t.app.get(HealthEvents).subscribe((event) => {
+      if (event.type === 'probe') probes.push(event.path);
+    });
+    try {
+      const targets = ['/up', '/up?from=kamal', '/up2', '/up2?x=/up', 'http://app.example.com/up?y=1', '/up3', '/up/'];
+      const answers: Record<string, { status: number; body: string }> = {};
+      for (const target of targets) answers[target] = await get(t.port, target, 'app.example.com');
+      const probe = { status: 200, body: '{"status":"ok"}' };
+      const app = { status: 200, body: 'app app.example.com' };
+      expect(answers).toEqual({
+        '/up': probe,
+        '/up?from=kamal': probe,
+        '/up2': probe,
+        '/up2?x=/up': probe,
+        'http://app.example.com/up?y=1': probe,
+        '/up3': app,
+        '/up/': app,
+      });
+      expect(probes).toEqual(['/up', '/up', '/up2', '/up2', '/up']);
+      expect(t.appCode.requests).toBe(2);
+    } finally {
+      await t.close();
     }
   });
 

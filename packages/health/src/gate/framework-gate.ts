@@ -4,7 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { HealthLog } from '../observe/health-log.js';
 import { ProbeChecks } from '../probe/probe-checks.js';
 import { isDecided } from './checked-host.js';
-import { type ExpressHandler, putFirstInExpress } from './express-first-layer.js';
+import { type ExpressFront, putInFrontOfExpress } from './express-router-front.js';
 import { type FastifyOnRequest, putFirstInFastify } from './fastify-first-hook.js';
 import { HostGate } from './host-gate.js';
 import type { NodeRequest, NodeResponse } from './node-request.js';
@@ -30,7 +30,7 @@ type Framework = 'Express' | 'Fastify';
 @Injectable()
 export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private framework: Framework | undefined;
-  private express: ReturnType<typeof putFirstInExpress> | undefined;
+  private express: ReturnType<typeof putInFrontOfExpress> | undefined;
   private remove: (() => void) | undefined;
   private active = true;
 
@@ -53,7 +53,7 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
     const instance = adapter.getInstance?.();
     if (type === 'express') {
       this.framework = 'Express';
-      this.express = putFirstInExpress(instance, this.expressLayer);
+      this.express = putInFrontOfExpress(instance, this.expressFront);
       this.remove = this.express.remove;
     } else if (type === 'fastify') {
       this.framework = 'Fastify';
@@ -65,11 +65,11 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
     }
   }
 
-  /** Another module's `onModuleInit` may have put a layer of its own in front: the gate goes back first. */
+  /** Another module's `onModuleInit` may have wrapped Express's router in turn: the gate goes back in front. */
   onApplicationBootstrap(): void {
     if (this.express === undefined || this.express.stillFirst()) return;
     this.express.moveFirst();
-    this.log.debug('the host check was no longer the first Express layer; moved back in front');
+    this.log.debug("the host check was no longer in front of Express's router; put back in front");
   }
 
   onApplicationShutdown(): void {
@@ -79,17 +79,18 @@ export class FrameworkGate implements OnModuleInit, OnApplicationBootstrap, OnAp
     this.express = undefined;
   }
 
-  /** Express: `true` from the gate means answered; otherwise on to the next layer. */
-  private readonly expressLayer: ExpressHandler = (req, res, next) => {
+  /** Express: in front of its router; `true` means answered, and the router never sees the request. */
+  private readonly expressFront: ExpressFront = (req, res) => {
     const request = req as NodeRequest & { originalUrl?: string };
-    if (!this.active || isDecided(request)) return next();
+    if (!this.active || isDecided(request)) return false;
     const response = res as NodeResponse;
-    // Express sets it before any layer; the server gate's answers have none.
+    // Express sets it before its router runs; the server gate's answers have none.
     const poweredBy = response.getHeader('x-powered-by');
     if (poweredBy !== undefined) response.removeHeader('x-powered-by');
-    if (this.decide(request, response, request.originalUrl ?? request.url ?? '')) return;
+    // A parent app the Nest app is mounted in has cut its mount path off `url`.
+    if (this.decide(request, response, request.originalUrl ?? request.url ?? '')) return true;
     if (poweredBy !== undefined) response.setHeader('x-powered-by', poweredBy);
-    next();
+    return false;
   };
 
   /** Fastify: an answered request is hijacked (Fastify sends nothing more) and never goes on. */

@@ -120,9 +120,8 @@ export class HostGate {
   }
 
   /** The probe runner writes the whole response: 200, or 503 on a failed check or during shutdown. */
-  private answerProbe(url: string, method: string, res: NodeResponse): true {
-    const query = url.indexOf('?');
-    this.probes.respond(query === -1 ? url : url.slice(0, query), method as 'GET' | 'HEAD', res);
+  private answerProbe(target: string, method: string, res: NodeResponse): true {
+    this.probes.respond(target, method as 'GET' | 'HEAD', res);
     return true;
   }
 

@@ -8,14 +8,28 @@ import type { ProbeReply, ProbeResponse } from './probe-reply.js';
 import { writeProbeReply } from './probe-reply.js';
 import { ProbeShutdown } from './probe-shutdown.js';
 
+const QUESTION = 0x3f;
+
+interface ProbePath {
+  readonly path: string;
+  readonly route: ProbeRoute;
+  readonly answer: ProbeAnswer | undefined;
+}
+
+/** The path of a request target, for a probe path not known at start-up. */
+function withoutQuery(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
 /**
  * Answers a probe request whole: status, headers (`Content-Type`, `Cache-Control: no-store`,
  * `Content-Length`) and body (none for HEAD). It never depends on the request's Host and never
  * throws into its caller: whatever goes wrong becomes a 503.
  *
  * The hot path (a liveness probe: a prebuilt reply) costs what it did before events and metrics:
- * one Map lookup for the path (its answer and its route in one entry), then two field reads to
- * find that nobody listens and metrics are off. With metrics on, a probe adds one `inc()` of a counter bound at start-up; with a listener,
+ * one string comparison per probe path to find the path (its answer and its route in one entry),
+ * then two field reads to find that nobody listens and metrics are off. With metrics on, a probe adds one `inc()` of a counter bound at start-up; with a listener,
  * one event object.
  */
 @Injectable()
@@ -23,8 +37,8 @@ export class ProbeResponder {
   /** Probes waiting for a run: answered at once when shutdown begins, not when their run ends. */
   private readonly waiting = new Map<ProbeResponse, { route: ProbeRoute; head: boolean }>();
   private readonly metricsOn: boolean;
-  /** Each probe path's route and answer (none: liveness without checks), looked up once per probe. */
-  private readonly paths = new Map<string, { readonly route: ProbeRoute; readonly answer: ProbeAnswer | undefined }>();
+  /** Each probe path with its route and answer (none: liveness without checks), looked up once per probe. */
+  private readonly paths: readonly ProbePath[];
 
   constructor(
     private readonly checks: ProbeChecks,
@@ -33,7 +47,7 @@ export class ProbeResponder {
     private readonly log: HealthLog,
   ) {
     this.metricsOn = observer.metricsOn;
-    for (const route of observer.routes()) this.paths.set(route.path, { route, answer: checks.get(route.path) });
+    this.paths = [...observer.routes()].map((route) => ({ path: route.path, route, answer: checks.get(route.path) }));
     shutdown.whenShuttingDown(() => {
       for (const [res, { route, head }] of this.waiting) {
         this.send(res, route, this.checks.replies.shuttingDown, head);
@@ -43,14 +57,15 @@ export class ProbeResponder {
   }
 
   /**
-   * @param path the exact probe path, query already stripped
+   * @param target the request target the host matcher found to be a probe: a probe path, maybe with a query
    * @param method the probe's method; HEAD gets the headers of GET without the body
    * @param res the response to write, HTTP/1 or HTTP/2 compatibility API
    */
-  respond(path: string, method: 'GET' | 'HEAD', res: ServerResponse | Http2ServerResponse): void {
+  respond(target: string, method: 'GET' | 'HEAD', res: ServerResponse | Http2ServerResponse): void {
     const response = res as ProbeResponse;
     const head = method === 'HEAD';
-    const known = this.paths.get(path);
+    const known = this.find(target);
+    const path = known === undefined ? withoutQuery(target) : known.path;
     const route = known?.route ?? this.observer.route(path);
     try {
       let reply: ProbeReply | Promise<ProbeReply>;
@@ -73,6 +88,25 @@ export class ProbeResponder {
     } catch (error) {
       this.fail(response, route, error, head);
     }
+  }
+
+  /**
+   * The probe path `target` names, compared rather than looked up in a Map: a request's target is a
+   * string new to V8 each time, which a Map lookup would hash first, and there are a few paths.
+   */
+  private find(target: string): ProbePath | undefined {
+    const paths = this.paths;
+    for (let i = 0; i < paths.length; i++) {
+      const known = paths[i] as ProbePath;
+      const length = known.path.length;
+      if (
+        target.length === length
+          ? target === known.path
+          : target.charCodeAt(length) === QUESTION && target.startsWith(known.path)
+      )
+        return known;
+    }
+    return undefined;
   }
 
   private send(res: ProbeResponse, route: ProbeRoute, reply: ProbeReply, head: boolean): void {
