@@ -4,14 +4,16 @@
 // writes bench/results.md and bench/results.svg.
 //   npm run bench -w @upgate/health
 //   BENCH_ROUNDS (sockets, 10), BENCH_SECONDS (per run, 2), BENCH_SPAWNS (pairs, 10),
-//   BENCH_DECISION_ROUNDS (in-process, 11), BENCH_ONLY=matcher,decisions,sockets,spawn (a part;
-//   then nothing is written)
+//   BENCH_DECISION_ROUNDS (in-process, 11), BENCH_INSTRUCTION_WINDOWS (3),
+//   BENCH_ONLY=matcher,decisions,sockets,instructions,spawn (some parts; then nothing is written)
 // The parts:
 // - matcher: @upgate/config's host matcher, decisions per CPU second (its own benchmark);
 // - decisions: in one process, what the server gate costs per decision on parsed requests and what
 //   the framework costs per request, and from them the module's share of an ordinary request;
 // - sockets: servers loaded over real sockets, each comparison a back-to-back pair per round:
 //   the probe against a bare node:http server, an ordinary route with and without the module;
+// - instructions: the same comparisons counted in instructions per request (valgrind's callgrind),
+//   which the machine's load does not move;
 // - spawn: start-up to the first 200 and memory, with and without the module; import costs.
 // Small costs are measured as CPU time (what the kernel counts for the server), which a shared
 // machine's neighbours move much less than throughput; wall-clock ratios are shown beside them.
@@ -25,6 +27,7 @@ import { canPin, CLIENT_CORE, pinThisProcess, SERVER_CORE } from './lib/processe
 import { chart, consoleTable, markdownTable, verdictOf } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { decisionRows } from './sections/decisions.js';
+import { hasCallgrind, instructionRows } from './sections/instructions.js';
 import { matcherRows } from './sections/matcher.js';
 import { socketRows } from './sections/sockets.js';
 import { spawnRows } from './sections/spawn.js';
@@ -35,6 +38,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 10);
+const WINDOWS = Number(process.env.BENCH_INSTRUCTION_WINDOWS ?? 3);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const runs = (part) => ONLY === undefined || ONLY.includes(part);
 
@@ -54,6 +58,13 @@ const parts = [
     'sockets',
     `over sockets: ${ROUNDS} rounds of back-to-back pairs, ${SECONDS} s a run, ${LOADGEN}`,
     () => socketRows(apps, { rounds: ROUNDS, seconds: SECONDS, log: console.log }),
+  ],
+  [
+    'instructions',
+    hasCallgrind
+      ? `instructions per request under callgrind: ${WINDOWS} counted windows per server`
+      : 'instructions per request: skipped, valgrind is not installed (scripts/bench-tools.sh installs it as root)',
+    () => (hasCallgrind ? instructionRows(apps, { windows: WINDOWS, log: console.log }) : []),
   ],
   [
     'spawn',

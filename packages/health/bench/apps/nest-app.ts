@@ -38,6 +38,7 @@ async function rootModule(): Promise<DynamicModule> {
   if (variant === 'module') {
     // The package as an app installs it (its dist/, which `npm run bench` builds first), imported
     // only here, so that the other variants' start-up pays nothing for it.
+    // eslint-disable-next-line @nx/enforce-module-boundaries -- by its name on purpose: the build, not the sources
     const { HealthModule } = await import('@upgate/health');
     return {
       module: BenchAppModule,
