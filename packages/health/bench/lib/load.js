@@ -19,11 +19,14 @@ export const incidents = [];
 /**
  * `seconds` of load on GET `path`: the requests answered, per second and per CPU microsecond the
  * server used meanwhile; `undefined` when every attempt had errors, timeouts or a non-2xx answer.
+ * A server that has exited is started again (`server.restart`), and the run retried.
  * @returns {Promise<{ rps: number, cpuMicrosPerRequest: number, busy: number } | undefined>}
  */
 export async function loadRun(server, path, seconds, label) {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const cpuBefore = await serverCpuMicros(server);
+    if (!server.child.connected) await server.restart(`${label}: the server had exited; started again`);
+    const cpuBefore = await serverCpuMicros(server).catch(() => undefined);
+    if (cpuBefore === undefined) continue;
     const wallBefore = performance.now();
     const url = `http://127.0.0.1:${server.port}${path}`;
     let result;
@@ -32,7 +35,12 @@ export async function loadRun(server, path, seconds, label) {
     } catch (error) {
       result = { requests: 0, non2xx: 0, errors: 1, timeouts: 0, failure: error.message };
     }
-    const cpuMicros = (await serverCpuMicros(server)) - cpuBefore;
+    const cpuAfter = await serverCpuMicros(server).catch(() => undefined);
+    if (cpuAfter === undefined) {
+      incidents.push(`${label}, attempt ${attempt}/${ATTEMPTS}: the server exited during the run`);
+      continue;
+    }
+    const cpuMicros = cpuAfter - cpuBefore;
     const wallSeconds = (performance.now() - wallBefore) / 1000;
     if (result.non2xx === 0 && result.errors === 0 && result.timeouts === 0 && result.requests > 0) {
       return {

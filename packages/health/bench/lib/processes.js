@@ -102,11 +102,25 @@ export function getStatus(port, path, headers = {}) {
   });
 }
 
-/** CPU microseconds (user + system) a server started by `startServer` has used so far, as it reports them. */
+/**
+ * CPU microseconds (user + system) a server started by `startServer` has used so far, as it reports
+ * them; rejects when the server has gone.
+ */
 export function serverCpuMicros({ child }) {
-  return new Promise((resolve) => {
-    child.once('message', ({ user, system }) => resolve(user + system));
-    child.send('cpu');
+  return new Promise((resolve, reject) => {
+    const gone = () => reject(new Error(`the server (pid ${child.pid}) has exited`));
+    if (!child.connected) return gone();
+    child.once('exit', gone);
+    child.once('message', ({ user, system }) => {
+      child.off('exit', gone);
+      resolve(user + system);
+    });
+    child.send('cpu', (error) => {
+      if (error) {
+        child.off('exit', gone);
+        reject(error);
+      }
+    });
   });
 }
 

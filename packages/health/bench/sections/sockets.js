@@ -4,7 +4,7 @@
 // servers' throughput per CPU second (the inverse ratio of their CPU time per request), and the
 // figure is the min / median / max of those ratios.
 import { getStatus, startServer, stopServer } from '../lib/processes.js';
-import { loadRun } from '../lib/load.js';
+import { incidents, loadRun } from '../lib/load.js';
 import { ratioTarget } from '../lib/stats.js';
 
 const WARMUP_SECONDS = 2;
@@ -12,19 +12,19 @@ const WARMUP_SECONDS = 2;
 /** @returns {Promise<{ rows: import('../lib/report.js').Row[], routeCpuMicros: Record<string, number[]> }>} */
 export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }) {
   const servers = {
-    bare: await startServer(bareHttp),
-    'express module': await startServer(nestApp, ['express', 'module']),
-    'express plain': await startServer(nestApp, ['express', 'plain']),
-    'express terminus': await startServer(nestApp, ['express', 'terminus']),
-    'fastify module': await startServer(nestApp, ['fastify', 'module']),
-    'fastify plain': await startServer(nestApp, ['fastify', 'plain']),
-    'fastify terminus': await startServer(nestApp, ['fastify', 'terminus']),
+    bare: await restartable(bareHttp, []),
+    'express module': await restartable(nestApp, ['express', 'module']),
+    'express plain': await restartable(nestApp, ['express', 'plain']),
+    'express terminus': await restartable(nestApp, ['express', 'terminus']),
+    'fastify module': await restartable(nestApp, ['fastify', 'module']),
+    'fastify plain': await restartable(nestApp, ['fastify', 'plain']),
+    'fastify terminus': await restartable(nestApp, ['fastify', 'terminus']),
     // The route pairs get module servers of their own: one that has just answered a flood of probes
     // carries that flood's garbage into the next run (measured on Fastify: /hello then took about 1.5
     // times the CPU per request, mostly in GC), which says nothing about what the module costs an
     // ordinary route.
-    'express module (routes)': await startServer(nestApp, ['express', 'module']),
-    'fastify module (routes)': await startServer(nestApp, ['fastify', 'module']),
+    'express module (routes)': await restartable(nestApp, ['express', 'module']),
+    'fastify module (routes)': await restartable(nestApp, ['fastify', 'module']),
   };
   const pairs = [];
   for (const adapter of ['express', 'fastify']) {
@@ -97,6 +97,17 @@ export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }
     ]),
   );
   return { rows, routeCpuMicros };
+}
+
+/** A server that `loadRun` can start again (at most twice) should it exit: the run is retried, never the benchmark aborted. */
+async function restartable(script, args) {
+  const server = { ...(await startServer(script, args)), restarts: 0 };
+  server.restart = async (why) => {
+    if (server.restarts++ >= 2) throw new Error(`${why}, for the third time: giving up`);
+    incidents.push(why);
+    Object.assign(server, await startServer(script, args));
+  };
+  return server;
 }
 
 /** The median run of one side: requests per second, CPU per request, and how busy the server was. */
