@@ -4,7 +4,7 @@ export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
-  { ignores: ['**/dist', '**/out-tsc', '**/node_modules', '**/coverage'] },
+  { ignores: ['**/dist', '**/dist-tsc', '**/out-tsc', '**/node_modules', '**/coverage'] },
   {
     files: ['**/src/**/*.ts', '**/test/**/*.ts', '**/bench/**/*.ts', '**/scripts/**/*.ts'],
     rules: {

@@ -4,15 +4,16 @@
 // Both at once: @upgate/health depends on @upgate/config, which npm then takes from the other
 // tarball. A package is packed only with its dist/ (npm pack itself would leave it out without a
 // word when it is missing, and the workspace's ignore-scripts means no prepack hook could stop it).
-// It builds from an empty dist/, so nothing of an earlier build that no source makes any more ships.
+// It builds with the packages' build (scripts/build-package.js), whose dist/ holds nothing of an
+// earlier build that no source makes any more.
 //   node scripts/pack.js [--out <folder>] [--no-build] [--json] [--package <folder>]...
 // --json prints what was packed as JSON; --package packs these package folders instead of both.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildPackage } from './build-package.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,17 +42,10 @@ export function missingFiles(dir) {
  * Builds (unless `build` is false) and packs the packages into `destination`. `env` is npm's
  * environment (a caller inside `npm test` passes one without the workspace's npm_config_* values).
  * @param {{ destination: string, build?: boolean, packages?: string[], env?: NodeJS.ProcessEnv }} options
- * @returns {{ name: string, version: string, tarball: string, files: string[] }[]}
+ * @returns {Promise<{ name: string, version: string, tarball: string, files: string[] }[]>}
  */
-export function packPackages({ destination, build = true, packages = PACKAGE_DIRS, env = process.env }) {
-  if (build) {
-    // From an empty dist/: tsc --build leaves the output of a source file that was moved or deleted
-    // since the last build, and npm pack would ship it.
-    for (const dir of packages) rmSync(join(dir, 'dist'), { recursive: true, force: true });
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const projects = packages.map((dir) => join(dir, 'tsconfig.lib.json'));
-    execFileSync(process.execPath, [tsc, '--build', ...projects], { cwd: root, stdio: 'inherit' });
-  }
+export async function packPackages({ destination, build = true, packages = PACKAGE_DIRS, env = process.env }) {
+  if (build) for (const dir of packages) await buildPackage(dir);
   const unbuilt = packages
     .map((dir) => ({ dir, missing: missingFiles(dir) }))
     .filter(({ missing }) => missing.length > 0);
@@ -91,7 +85,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   });
   const destination = resolve(values.out);
   try {
-    const packed = packPackages({
+    const packed = await packPackages({
       destination,
       build: !values['no-build'],
       ...(values.package ? { packages: values.package.map((dir) => resolve(dir)) } : {}),

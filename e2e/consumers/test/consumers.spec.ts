@@ -70,14 +70,22 @@ console.log(JSON.stringify({
 }));
 `;
 
-/** Run in the app's folder: whether the yaml package is loaded after the packages, then after the Kamal reader. */
+/**
+ * Run in the app's folder: whether the yaml package is loaded after every entry point but the Kamal
+ * reader, then after it; and whether the Kamal reader's error is the class the app imports from
+ * `@upgate/config` (the bundled entry points share it through a chunk, not a copy each).
+ */
 const YAML_SCRIPT = `
 const loaded = () => Object.keys(require.cache).some((file) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(file));
 require('@upgate/health');
-require('@upgate/config');
+const { UpgateConfigError } = require('@upgate/config');
+require('@upgate/config/check');
+require('@upgate/config/internal');
 const withPackages = loaded();
-require('@upgate/config/kamal');
-console.log(JSON.stringify({ withPackages, withKamalReader: loaded() }));
+const { readKamalDeployFile } = require('@upgate/config/kamal');
+let sameErrorClass;
+try { readKamalDeployFile('missing/deploy.yml'); } catch (error) { sameErrorClass = error instanceof UpgateConfigError; }
+console.log(JSON.stringify({ withPackages, withKamalReader: loaded(), sameErrorClass }));
 `;
 
 interface Resolutions {
@@ -239,9 +247,9 @@ describe.each(CONSUMERS)('a NestJS $nest app ($fixture)', (consumer) => {
   }
 
   if (consumer.module === 'commonjs') {
-    test('loads the YAML parser only with the Kamal reader: an app that reads no deploy file does without it', async () => {
+    test('loads the YAML parser only with the Kamal reader: an app that reads no deploy file does without it; the reader throws the UpgateConfigError of @upgate/config', async () => {
       const { stdout } = await app.node(['-e', YAML_SCRIPT]);
-      expect(JSON.parse(stdout)).toEqual({ withPackages: false, withKamalReader: true });
+      expect(JSON.parse(stdout)).toEqual({ withPackages: false, withKamalReader: true, sameErrorClass: true });
     });
 
     test('loads the ESM packages with require(): Node has require(esm) on', async () => {

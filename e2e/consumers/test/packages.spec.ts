@@ -13,13 +13,14 @@
  * the missing file rather than TypeScript sources compiled with someone else's settings.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { attw } from './support/attw.js';
-import { PACK_SCRIPT, PACKAGES, packPackages, type PackedPackage } from './support/pack.js';
+import { PACK_SCRIPT, PACKAGES, packPackages, type PackageName, type PackedPackage } from './support/pack.js';
 import { run, WORKSPACE_ROOT } from './support/run.js';
 
 interface Manifest {
@@ -39,13 +40,67 @@ interface Manifest {
   publishConfig?: { access?: string };
 }
 
+/**
+ * The modules of each package's dist/ that are entry points (the manifest's exports, and the
+ * `upgate` bin's CLI): the build bundles each into one file, and what they share into chunks.
+ */
+const ENTRY_MODULES: Record<PackageName, readonly string[]> = {
+  '@upgate/config': ['index', 'kamal', 'check', 'internal', 'cli/upgate'],
+  '@upgate/health': ['index'],
+};
+
+/** A chunk of code two entry points share, as the build names it. */
+const CHUNK = /^dist\/chunks\/chunk-[A-Z0-9]+\.js$/;
+
 let workDir: string;
 let packs: PackedPackage[];
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'upgate-packages-'));
   packs = await packPackages(workDir);
+  // Each tarball unpacked (npm puts its files under package/), for the tests that read the modules.
+  for (const pack of packs) {
+    const into = unpacked(pack.name);
+    await mkdir(into, { recursive: true });
+    await run('tar', ['-xzf', pack.tarball, '-C', into, '--strip-components=1'], { cwd: workDir, timeoutMs: 30_000 });
+  }
 });
+
+/** Where a package's tarball is unpacked. */
+const unpacked = (name: PackageName): string => join(workDir, 'unpacked', name);
+
+/** What a module of the bundle loads: statically (import ... from, import '...') and with import(). */
+function importsOf(code: string): { static: string[]; dynamic: string[] } {
+  const statics = [...code.matchAll(/^(?:import|export)\b[^;'"]*?(?:\bfrom\s*)?"([^"]+)";$/gm)].map((m) => m[1] ?? '');
+  const dynamic = [...code.matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1] ?? '');
+  return { static: statics, dynamic };
+}
+
+/**
+ * What an entry point of a packed package loads when imported: the other packages it imports
+ * statically (through its chunks, transitively), and those it leaves to an import() for later.
+ */
+async function loadsOf(name: PackageName, entry: string): Promise<{ packages: string[]; lazily: string[] }> {
+  const root = unpacked(name);
+  const packages = new Set<string>();
+  const lazily = new Set<string>();
+  const seen = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const imports = importsOf(await readFile(file, 'utf8'));
+    for (const specifier of imports.static) {
+      if (specifier.startsWith('.')) await visit(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith('node:')) packages.add(specifier);
+    }
+    for (const specifier of imports.dynamic) {
+      // A relative import() would be a chunk loaded later: none is expected, and the test says so.
+      lazily.add(specifier);
+    }
+  };
+  await visit(join(root, 'dist', `${entry}.js`));
+  return { packages: [...packages].sort(), lazily: [...lazily].sort() };
+}
 
 afterAll(async () => {
   if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
@@ -91,20 +146,23 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
     );
   });
 
-  test('contains the compiled module, source map and declarations of every source file, the README, CHANGELOG and LICENSE, and nothing else', async () => {
+  test('contains one bundled module per entry point and the chunks they share, each with its source map; the declarations of every source file; the README, CHANGELOG and LICENSE; nothing else', async () => {
     const modules = await sourceModules(join(dir, 'src'));
     const manifest = await manifestOf(dir);
+    const files = packed(name).files;
+    const chunks = files.filter((f) => CHUNK.test(f));
     const expected = [
       'package.json',
       'README.md',
       'CHANGELOG.md',
       'LICENSE',
       ...Object.values(manifest.bin ?? {}).map((bin) => bin.replace(/^\.\//, '')),
-      // The maps stay: each .js ends with a sourceMappingURL comment naming its map.
-      ...modules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.js.map`, `dist/${m}.d.ts`]),
+      ...ENTRY_MODULES[name].flatMap((m) => [`dist/${m}.js`, `dist/${m}.js.map`]),
+      ...chunks.flatMap((chunk) => [chunk, `${chunk}.map`]),
+      // The declarations as tsc emits them, one per source file: the types users compile against.
+      ...modules.map((m) => `dist/${m}.d.ts`),
     ].sort();
-    const files = packed(name).files;
-    // A file here without a source is a stale build output: delete dist/ and build again.
+    // A module of its own for a source file (dist/host/host-matcher.js) is a build that did not bundle.
     expect({
       unexpected: files.filter((f) => !expected.includes(f)),
       missing: expected.filter((f) => !files.includes(f)),
@@ -112,6 +170,28 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
       unexpected: [],
       missing: [],
     });
+    // @upgate/config's entry points share code (UpgateConfigError among it): that is in chunks, once.
+    expect(chunks.length > 0).toBe(name === '@upgate/config');
+  });
+
+  test("every module names its source map, whose sources are the package's TypeScript files", async () => {
+    const modules = packed(name).files.filter((f) => f.endsWith('.js') && f.startsWith('dist/'));
+    const sources = new Set<string>();
+    for (const module of modules) {
+      const path = join(unpacked(name), module);
+      const code = await readFile(path, 'utf8');
+      const mapName = `${module.split('/').pop() ?? ''}.map`;
+      expect({ module, last: code.trimEnd().split('\n').pop() }).toEqual({
+        module,
+        last: `//# sourceMappingURL=${mapName}`,
+      });
+      const map = JSON.parse(await readFile(`${path}.map`, 'utf8')) as { sources: string[] };
+      for (const source of map.sources) sources.add(relative(dir, resolve(dirname(join(dir, module)), source)));
+    }
+    // Resolved from the module's place in the package, each source is a file of the workspace's src/.
+    const expected = (await sourceModules(join(dir, 'src'))).map((m) => `src/${m}.ts`);
+    expect([...sources].filter((source) => !expected.includes(source))).toEqual([]);
+    expect(sources.size).toBeGreaterThan(0);
   });
 
   test('its LICENSE is the root LICENSE', async () => {
@@ -138,6 +218,58 @@ describe.each(PACKAGES)('$name, packed', ({ name, dir }) => {
     );
     expect([manifest.main, manifest.types]).toEqual(['./dist/index.js', './dist/index.d.ts']);
     expect(packed(name).files.filter((f) => f.startsWith('src/'))).toEqual([]);
+  });
+});
+
+describe('the bundles, as packed', () => {
+  // What each entry point makes Node load: the YAML parser only with the Kamal reader (and the CLI,
+  // which reads deploy files); terminus, prom-client and the Kamal reader only when the module's
+  // settings need them, through an import() that bundling must leave as one.
+  test.each([
+    ['@upgate/config', 'index', [], []],
+    ['@upgate/config', 'check', [], []],
+    ['@upgate/config', 'internal', [], []],
+    ['@upgate/config', 'kamal', ['yaml'], []],
+    ['@upgate/config', 'cli/upgate', ['yaml'], []],
+    [
+      '@upgate/health',
+      'index',
+      ['@nestjs/common', '@nestjs/core', '@upgate/config', '@upgate/config/internal'],
+      ['@nestjs/terminus', '@upgate/config/kamal', 'prom-client'],
+    ],
+  ] as const)(
+    '%s dist/%s.js imports the packages %j, and %j only with import()',
+    async (name, entry, packages, lazily) => {
+      expect(await loadsOf(name, entry)).toEqual({ packages, lazily });
+    },
+  );
+
+  test("UpgateConfigError is defined once, in @upgate/config's chunks; @upgate/health imports it from @upgate/config", async () => {
+    const definitions: string[] = [];
+    for (const pack of packs) {
+      for (const module of pack.files.filter((f) => f.endsWith('.js'))) {
+        const code = await readFile(join(unpacked(pack.name), module), 'utf8');
+        if (/\bclass _?UpgateConfigError\b/.test(code)) definitions.push(`${pack.name}/${module}`);
+      }
+    }
+    expect(definitions).toEqual([expect.stringMatching(/^@upgate\/config\/dist\/chunks\/chunk-[A-Z0-9]+\.js$/)]);
+  });
+
+  test('with --enable-source-maps, a stack trace through the bundle names the source file and line', async () => {
+    const index = join(unpacked('@upgate/config'), 'dist/index.js');
+    const script = `
+      const { loadSettings } = await import(${JSON.stringify(pathToFileURL(index).href)});
+      try { loadSettings({ env: {}, options: { allowedHosts: ['https://app.example.com'] } }); }
+      catch (error) { console.log(error.stack); }`;
+    const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+      cwd: workDir,
+      timeoutMs: 30_000,
+    });
+    // The frame names the TypeScript file (where it would be in the package) and the line of the throw.
+    const frame = /at (?:Module\.)?loadSettings \((.+):(\d+):\d+\)/.exec(stdout);
+    expect(frame?.[1]).toBe(join(unpacked('@upgate/config'), 'src/load/load-settings.ts'));
+    const source = await readFile(join(PACKAGES[0].dir, 'src/load/load-settings.ts'), 'utf8');
+    expect(source.split('\n')[Number(frame?.[2]) - 1]).toContain('throw new UpgateConfigError(');
   });
 });
 

@@ -6,7 +6,7 @@ try {
 } catch (error) {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli/upgate.js')) {
     process.stderr.write(
-      'upgate: @upgate/config is not built (dist/cli/upgate.js is missing); build it first: npx tsc --build tsconfig.lib.json in the package (in the upgate workspace: npm run build)\n',
+      'upgate: @upgate/config is not built (dist/cli/upgate.js is missing); build it first: npm run build in the upgate workspace\n',
     );
     process.exit(2);
   }
