@@ -51,13 +51,14 @@ export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }
   }
   const runs = new Map(pairs.map((pair) => [pair, { a: [], b: [], ratios: [], wall: [] }]));
   try {
-    for (const [name, server] of Object.entries(servers)) {
-      for (const path of ['/up', '/hello']) {
-        if (name === 'bare' && path === '/hello') continue;
-        const status = await getStatus(server.port, path);
-        if (status !== 200) throw new Error(`${name} ${path}: ${status}, not 200: the benchmark's apps are broken`);
-        await loadRun(server, path, WARMUP_SECONDS, `warm-up ${name} ${path}`);
-      }
+    // Each server is warmed up on the paths it is measured on, and only those: a probe server that
+    // had served a burst of /hello would carry that burst's heap into its probe runs.
+    const measured = new Set(pairs.flatMap((pair) => [pair.a, pair.b].map(([name, path]) => `${name} ${path}`)));
+    for (const key of measured) {
+      const [name, path] = [key.slice(0, key.lastIndexOf(' ')), key.slice(key.lastIndexOf(' ') + 1)];
+      const status = await getStatus(servers[name].port, path);
+      if (status !== 200) throw new Error(`${name} ${path}: ${status}, not 200: the benchmark's apps are broken`);
+      await loadRun(servers[name], path, WARMUP_SECONDS, `warm-up ${name} ${path}`);
     }
     for (let round = 0; round < rounds; round++) {
       for (const pair of pairs) {
