@@ -128,8 +128,10 @@ if (ONLY !== undefined) {
       `Spawns: ${SPAWNS} pairs per adapter.`,
     '',
     '**How to read it.** Each figure is the median of its rounds with their range. A ratio over sockets compares ' +
-      "the servers' CPU time per request (throughput per CPU second), which the machine's other load moves much less " +
-      'than throughput. A figure is *met* or *missed* when every round says so, or when its rounds disagree but spread ' +
+      "the servers' CPU time per request (throughput per CPU second); on a shared machine a neighbour's cache traffic " +
+      'still moves it by tens of percent. A ratio by instructions compares the instructions the server ran per request ' +
+      '(callgrind), which no neighbour moves, but which is blind to cache misses. A figure is *met* or *missed* when ' +
+      'every round says so, or when its rounds disagree but spread ' +
       "over less than the target's margin (its distance from no difference; a tenth of an absolute target) and the " +
       'median decides; otherwise it is **not resolved**: the noise is wider than the effect.',
     '',
