@@ -10,8 +10,8 @@ import { AbstractWsAdapter, type OnGatewayConnection, SubscribeMessage, WebSocke
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { DISALLOWED_HOST_MESSAGE, getCheckedHost, HealthModule, MALFORMED_HOST_MESSAGE } from '../src/index.js';
-import { rawRequest } from './support/raw-http.js';
-import { ADAPTERS, type AdapterName, answerFromApp, AppCode, createAdapter } from './support/test-app.js';
+import { rawRequest, websocketUpgrade } from './support/raw-http.js';
+import { ADAPTERS, type AdapterName, answerFromApp, AppCode, createAdapter, initFailure } from './support/test-app.js';
 
 /**
  * WebSocket gateways on a port of their own (issue case 1): `@WebSocketGateway(port)` with
@@ -79,19 +79,6 @@ async function startWith(
   return { app, appCode };
 }
 
-function upgrade(host: string, target: string): { target: string; headers: [string, string][] } {
-  return {
-    target,
-    headers: [
-      ['Host', host],
-      ['Upgrade', 'websocket'],
-      ['Connection', 'Upgrade'],
-      ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
-      ['Sec-WebSocket-Version', '13'],
-    ],
-  };
-}
-
 function expectRawRejection(raw: string, body: string): void {
   expect(raw).toBe(
     'HTTP/1.1 400 Bad Request\r\n' +
@@ -134,9 +121,9 @@ describe.each(ADAPTERS)('gateways on their own ports, the app on %s', (adapter: 
       ['its own ws server', () => own, '/'],
       ['the adapter’s server for its port and path', () => shared, '/events'],
     ])('on %s: a disallowed upgrade gets the raw 400, handleConnection never runs', async (_on, port, path) => {
-      expectRawRejection((await rawRequest(port(), upgrade('evil.example', path))).raw, DISALLOWED);
+      expectRawRejection((await rawRequest(port(), websocketUpgrade('evil.example', path))).raw, DISALLOWED);
       expectRawRejection(
-        (await rawRequest(port(), upgrade('app.example.com/x', path))).raw,
+        (await rawRequest(port(), websocketUpgrade('app.example.com/x', path))).raw,
         `${MALFORMED_HOST_MESSAGE}\n`,
       );
       // A plain request on that server is decided too.
@@ -213,7 +200,7 @@ describe.each(ADAPTERS)('gateways on their own ports, the app on %s', (adapter: 
 
     test('WebSocket transport: a disallowed upgrade gets the raw 400, an allowed client connects', async () => {
       expectRawRejection(
-        (await rawRequest(port, upgrade('evil.example', '/socket.io/?EIO=4&transport=websocket'))).raw,
+        (await rawRequest(port, websocketUpgrade('evil.example', '/socket.io/?EIO=4&transport=websocket'))).raw,
         DISALLOWED,
       );
       expect(seen.connections).toEqual([]);
@@ -284,13 +271,7 @@ test('a gateway whose server its adapter keeps out of reach stops the start, nam
   class AppModule {}
   const app = await NestFactory.create(AppModule, createAdapter('express'), { logger: false, abortOnError: false });
   app.useWebSocketAdapter(new HidingAdapter(app));
-  let failure: unknown;
-  try {
-    await app.init();
-  } catch (error) {
-    failure = error;
-  }
-  await app.close();
+  const failure = await initFailure(app);
   expect((failure as Error | undefined)?.message).toBe(
     `upgate: cannot reach the HTTP server that HidingAdapter created for the WebSocket gateway OwnPortGateway on port ${port}, so its requests could not be host-checked; serve the gateway on the app's port (@WebSocketGateway() without a port), or use @nestjs/platform-ws or @nestjs/platform-socket.io, whose servers upgate knows how to reach`,
   );
@@ -306,13 +287,7 @@ test('a gateway server made by an adapter that was not set through useWebSocketA
   const app = await NestFactory.create(AppModule, createAdapter('express'), { logger: false, abortOnError: false });
   // Put where NestJS keeps it, behind setIoAdapter(): its create() is never watched.
   Object.assign(app.get(ApplicationConfig), { ioAdapter: new WsAdapter(app) });
-  let failure: unknown;
-  try {
-    await app.init();
-  } catch (error) {
-    failure = error;
-  }
-  await app.close();
+  const failure = await initFailure(app);
   expect((failure as Error | undefined)?.message).toBe(
     `upgate: the WebSocket gateway server of OwnPortGateway (port ${port}) was not created through the app's WebSocket adapter's create(), where upgate gates it, so its requests would skip the host check; set the adapter with app.useWebSocketAdapter() before app.init(), or serve the gateway on the app's port (@WebSocketGateway() without a port)`,
   );

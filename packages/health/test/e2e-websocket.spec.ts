@@ -4,7 +4,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import { type OnGatewayConnection, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import WebSocket from 'ws';
 import { getCheckedHost } from '../src/index.js';
-import { rawRequest } from './support/raw-http.js';
+import { rawRequest, websocketUpgrade } from './support/raw-http.js';
 import { ADAPTERS, type AdapterName, answerFromApp, type AppCode, startApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -24,19 +24,6 @@ class EchoGateway implements OnGatewayConnection {
   ping(): { event: string; data: string } {
     return { event: 'pong', data: 'ok' };
   }
-}
-
-function upgradeRequest(host: string, target = '/ws'): { target: string; headers: [string, string][] } {
-  return {
-    target,
-    headers: [
-      ['Host', host],
-      ['Upgrade', 'websocket'],
-      ['Connection', 'Upgrade'],
-      ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
-      ['Sec-WebSocket-Version', '13'],
-    ],
-  };
 }
 
 describe.each(ADAPTERS)('WebSocket upgrades over %s', (adapter: AdapterName) => {
@@ -71,15 +58,15 @@ describe.each(ADAPTERS)('WebSocket upgrades over %s', (adapter: AdapterName) => 
   test('an upgrade is never a probe: on a probe path it is decided by its host alone', async () => {
     // An allowed one goes on to the app's upgrade listener: the ws adapter, which closes an upgrade
     // on a path it does not serve without a word. A disallowed one gets the layer's 400.
-    const allowed = await rawRequest(t.port, upgradeRequest('app.example.com', '/up'));
+    const allowed = await rawRequest(t.port, websocketUpgrade('app.example.com', '/up'));
     expect(allowed.raw).toBe('');
-    const rejected = await rawRequest(t.port, upgradeRequest('evil.com', '/up'));
+    const rejected = await rawRequest(t.port, websocketUpgrade('evil.com', '/up'));
     expect(rejected.statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(connections).toEqual([]);
   });
 
   test('a disallowed host gets a raw 400 and the connection handler never runs', async () => {
-    const res = await rawRequest(t.port, upgradeRequest('evil.com'));
+    const res = await rawRequest(t.port, websocketUpgrade('evil.com', '/ws'));
     const body = "Bad Request: host not allowed (not in this server's allowed hosts).\n";
     expect(res.raw).toBe(
       'HTTP/1.1 400 Bad Request\r\n' +
@@ -95,7 +82,7 @@ describe.each(ADAPTERS)('WebSocket upgrades over %s', (adapter: AdapterName) => 
   });
 
   test('a malformed host gets the malformed 400; a ws client sees the handshake refused', async () => {
-    const res = await rawRequest(t.port, upgradeRequest('app.example.com:99999'));
+    const res = await rawRequest(t.port, websocketUpgrade('app.example.com:99999', '/ws'));
     expect(res.statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(res.body).toMatch(/^Bad Request: missing, repeated or malformed host/);
 

@@ -4,7 +4,7 @@ import { UpgateConfigError } from '@upgate/config';
 import { AllowHosts, HealthModule, HostGuard } from '../src/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { rawRequest } from './support/raw-http.js';
-import { ADAPTERS, type AdapterName, createAdapter, startApp, type TestApp } from './support/test-app.js';
+import { ADAPTERS, type AdapterName, createAdapter, initFailure, startApp, type TestApp } from './support/test-app.js';
 
 /**
  * `@AllowHosts()` narrows the app-wide allowlist on a controller or a route, through `HostGuard`,
@@ -143,13 +143,7 @@ describe.each(ADAPTERS)('HostGuard and @AllowHosts over %s', (adapter: AdapterNa
     })
     class BadModule {}
     const app = await NestFactory.create(BadModule, createAdapter(adapter), { logger: false, abortOnError: false });
-    let failure: unknown;
-    try {
-      await app.init();
-    } catch (error) {
-      failure = error;
-    }
-    await app.close();
+    const failure = await initFailure(app);
     expect(failure).toBeInstanceOf(UpgateConfigError);
     expect((failure as Error).message).toBe(
       [

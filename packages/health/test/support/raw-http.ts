@@ -46,6 +46,20 @@ export function wireBytes(text: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A WebSocket handshake request (RFC 6455's sample key) to `target` with `Host: host`. */
+export function websocketUpgrade(host: string, target: string): RawRequest {
+  return {
+    target,
+    headers: [
+      ['Host', host],
+      ['Upgrade', 'websocket'],
+      ['Connection', 'Upgrade'],
+      ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+      ['Sec-WebSocket-Version', '13'],
+    ],
+  };
+}
+
 /** The bytes of a request. */
 export function formatRawRequest(request: RawRequest, keepAlive = false): Buffer {
   const lines = [`${request.method ?? 'GET'} ${request.target ?? '/'} HTTP/${request.httpVersion ?? '1.1'}`];

@@ -100,3 +100,15 @@ export function createAdapter(
     ? (new FastifyAdapter({ ...fastify, http2: true }) as FastifyAdapter<never>)
     : (new FastifyAdapter({ ...fastify }) as FastifyAdapter<never>);
 }
+
+/** Initialises `app` expecting it to refuse to start; closes it and returns what `init()` threw (undefined: it started). */
+export async function initFailure(app: INestApplication): Promise<unknown> {
+  let failure: unknown;
+  try {
+    await app.init();
+  } catch (error) {
+    failure = error;
+  }
+  await app.close();
+  return failure;
+}
