@@ -102,26 +102,34 @@ export function getStatus(port, path, headers = {}) {
   });
 }
 
-/**
- * CPU microseconds (user + system) a server started by `startServer` has used so far, as it reports
- * them; rejects when the server has gone.
- */
-export function serverCpuMicros({ child }) {
+/** What a server started by `startServer` answers to `question` over IPC (apps/answer-bench.ts); rejects when it has gone. */
+function askServer({ child }, question) {
   return new Promise((resolve, reject) => {
     const gone = () => reject(new Error(`the server (pid ${child.pid}) has exited`));
     if (!child.connected) return gone();
     child.once('exit', gone);
-    child.once('message', ({ user, system }) => {
+    child.once('message', (answer) => {
       child.off('exit', gone);
-      resolve(user + system);
+      resolve(answer);
     });
-    child.send('cpu', (error) => {
+    child.send(question, (error) => {
       if (error) {
         child.off('exit', gone);
         reject(error);
       }
     });
   });
+}
+
+/** CPU microseconds (user + system) a server has used so far, as the kernel counted them for it. */
+export async function serverCpuMicros(server) {
+  const { user, system } = await askServer(server, 'cpu');
+  return user + system;
+}
+
+/** The size of a server's young generation (V8's new space, where short-lived objects go), MiB. */
+export async function serverYoungGenerationMiB(server) {
+  return (await askServer(server, 'young-generation')) / 2 ** 20;
 }
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;

@@ -5,7 +5,7 @@ import { fixed, summary, verdict } from './stats.js';
  * @typedef {object} Row
  * @property {string} label what is measured
  * @property {number[]} values one sample per round
- * @property {'ratio' | 'M/s' | 'ns' | 'µs' | 'ms' | '%' | 'MiB'} unit
+ * @property {'ratio' | 'M/s' | 'ns' | 'µs' | 'ms' | '%' | 'MiB' | 'size'} unit
  * @property {import('./stats.js').Target} [target] none: a figure for reference
  * @property {string} [a] the median run of the first side of a comparison
  * @property {string} [b] the median run of the second side
@@ -13,7 +13,8 @@ import { fixed, summary, verdict } from './stats.js';
  * @property {string} [derivation] how the figure is made of others
  */
 
-const DIGITS = { ratio: 3, 'M/s': 2, ns: 0, µs: 1, ms: 1, '%': 2, MiB: 2 };
+// 'MiB' is a difference (signed); 'size' an amount of memory in MiB.
+const DIGITS = { ratio: 3, 'M/s': 2, ns: 0, µs: 1, ms: 1, '%': 2, MiB: 2, size: 1 };
 
 /** One figure in its unit. */
 export function format(value, unit) {

@@ -3,7 +3,7 @@
 // that the machine's drifting load weighs on both sides alike; each round gives one ratio of the
 // servers' throughput per CPU second (the inverse ratio of their CPU time per request), and the
 // figure is the min / median / max of those ratios.
-import { getStatus, startServer, stopServer } from '../lib/processes.js';
+import { getStatus, serverYoungGenerationMiB, startServer, stopServer } from '../lib/processes.js';
 import { incidents, loadRun } from '../lib/load.js';
 import { ratioTarget } from '../lib/stats.js';
 
@@ -50,6 +50,7 @@ export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }
     );
   }
   const runs = new Map(pairs.map((pair) => [pair, { a: [], b: [], ratios: [], wall: [] }]));
+  const youngGeneration = {};
   try {
     // Each server is warmed up on the paths it is measured on, and only those: a probe server that
     // had served a burst of /hello would carry that burst's heap into its probe runs.
@@ -83,6 +84,11 @@ export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }
             .join('; '),
       );
     }
+    // Why a probe may cost a Nest process more CPU than a bare server for the same instructions: its
+    // short-lived objects land in a larger young generation, which the cache holds less of.
+    for (const name of ['bare', 'express module', 'fastify module']) {
+      youngGeneration[name] = await serverYoungGenerationMiB(servers[name]);
+    }
   } finally {
     await Promise.all(Object.values(servers).map(stopServer));
   }
@@ -90,6 +96,13 @@ export async function socketRows({ nestApp, bareHttp }, { rounds, seconds, log }
     const { a, b, ratios, wall } = runs.get(pair);
     return { label: pair.label, a: side(a), b: side(b), values: ratios, wall, unit: 'ratio', target: pair.target };
   });
+  for (const [name, mib] of Object.entries(youngGeneration)) {
+    rows.push({
+      label: `Young generation of the ${name} server after its probe runs (MiB)`,
+      values: [mib],
+      unit: 'size',
+    });
+  }
   /** Per adapter: CPU µs per request of GET /hello without the module, per round. */
   const routeCpuMicros = Object.fromEntries(
     ['express', 'fastify'].map((adapter) => [
