@@ -28,6 +28,20 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TSC_OUT = 'dist-tsc';
 
 /**
+ * Every file a manifest's `exports` map names, under any condition but the workspace-only
+ * `@upgate/source` (the sources tests and type-checks read).
+ * @param {unknown} exports
+ * @returns {string[]}
+ */
+export function exportTargets(exports) {
+  if (typeof exports === 'string') return [exports];
+  if (exports === null || typeof exports !== 'object') return [];
+  return Object.entries(exports).flatMap(([condition, target]) =>
+    condition === '@upgate/source' ? [] : exportTargets(target),
+  );
+}
+
+/**
  * The modules of dist/ that are entry points, without `.js`: the manifest's exports, main and
  * bins' imports of `../dist/*.js` (a bin is a small wrapper outside dist/ that imports its CLI).
  * @param {string} dir
@@ -35,13 +49,7 @@ export const TSC_OUT = 'dist-tsc';
  */
 export function entryPoints(dir) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const targets = [manifest.main];
-  const walk = (value) => {
-    if (typeof value === 'string') targets.push(value);
-    else if (value && typeof value === 'object')
-      for (const [condition, target] of Object.entries(value)) if (condition !== '@upgate/source') walk(target);
-  };
-  walk(manifest.exports);
+  const targets = [manifest.main, ...exportTargets(manifest.exports)];
   for (const bin of Object.values(manifest.bin ?? {})) {
     const text = readFileSync(join(dir, bin), 'utf8');
     for (const [, module] of text.matchAll(/['"]\.\.\/dist\/([^'"]+)\.js['"]/g)) targets.push(`./dist/${module}.js`);

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildPackage } from './build-package.js';
+import { buildPackage, exportTargets } from './build-package.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,13 +28,12 @@ export const PACKAGE_DIRS = ['packages/config', 'packages/health'].map((dir) => 
  */
 export function missingFiles(dir) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const targets = new Set([manifest.main, manifest.types, ...Object.values(manifest.bin ?? {})]);
-  const walk = (value) => {
-    if (typeof value === 'string') targets.add(value);
-    else if (value && typeof value === 'object')
-      for (const [condition, target] of Object.entries(value)) if (condition !== '@upgate/source') walk(target);
-  };
-  walk(manifest.exports);
+  const targets = new Set([
+    manifest.main,
+    manifest.types,
+    ...Object.values(manifest.bin ?? {}),
+    ...exportTargets(manifest.exports),
+  ]);
   return [...targets].filter((target) => target !== undefined && !existsSync(join(dir, target)));
 }
 
